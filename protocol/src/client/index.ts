@@ -1,0 +1,2 @@
+/** FobSession and the Transport contract. */
+export {};

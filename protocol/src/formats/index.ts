@@ -1,0 +1,2 @@
+/** Seed-file formats other backends import (PSKC, CSV, pam_oath, otpauth). */
+export {};

@@ -1,0 +1,59 @@
+/**
+ * Base32 (RFC 4648 §6), the encoding authenticator secrets travel in. Decoding is lenient where
+ * people are (case, spaces, dashes, optional `=` padding) and strict about everything else.
+ */
+import { ProtocolError } from '../errors.js';
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const LOOKUP = new Int8Array(128).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) {
+  LOOKUP[ALPHABET.charCodeAt(i)] = i;
+  LOOKUP[ALPHABET.toLowerCase().charCodeAt(i)] = i;
+}
+
+/** Encodes without padding unless `pad` is true. */
+export function encodeBase32(bytes: Uint8Array, options: { pad?: boolean } = {}): string {
+  let out = '';
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += ALPHABET[(buffer >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += ALPHABET[(buffer << (5 - bits)) & 31];
+  if (options.pad) while (out.length % 8 !== 0) out += '=';
+  return out;
+}
+
+/**
+ * Decodes base32 text.
+ * @throws ProtocolError INVALID_ENCODING naming the first bad character and its position, or a
+ *   length no encoder produces.
+ */
+export function decodeBase32(text: string, field = 'base32'): Uint8Array {
+  if (typeof text !== 'string') throw new TypeError(`${field} must be a string`);
+  const cleaned = text.replace(/[\s-]/g, '');
+  const body = cleaned.replace(/=+$/, '');
+  const out = new Uint8Array(Math.floor((body.length * 5) / 8));
+  let buffer = 0;
+  let bits = 0;
+  let o = 0;
+  for (let i = 0; i < body.length; i++) {
+    const c = body.charCodeAt(i);
+    const v = c < 128 ? LOOKUP[c]! : -1;
+    if (v < 0) throw new ProtocolError('INVALID_ENCODING', `${field}: invalid base32 character '${body[i]}' at position ${i + 1}`);
+    buffer = ((buffer << 5) | v) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      out[o++] = (buffer >>> (bits - 8)) & 0xff;
+      bits -= 8;
+    }
+  }
+  // 1, 3 and 6 leftover characters cannot come from whole bytes (RFC 4648 §6 quanta).
+  if ([1, 3, 6].includes(body.length % 8)) throw new ProtocolError('INVALID_ENCODING', `${field}: truncated base32 (${body.length} characters)`);
+  return out;
+}

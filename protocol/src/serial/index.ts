@@ -1,0 +1,2 @@
+/** Serial numbers with their check digit. */
+export * from './serialNumber.js';

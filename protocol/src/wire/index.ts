@@ -1,0 +1,2 @@
+/** The wire format: frames, messages, constants. */
+export {};

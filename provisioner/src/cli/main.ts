@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+/**
+ * The `fobkit` command line: factory, support and QA commands. Each command lives in
+ * `commands/<name>Command.ts` and is registered below; errors from any of them go through the
+ * one handler in cliErrors.ts.
+ */
+import yargs, { type CommandModule } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { reportCliError, EXIT_USAGE } from './cliErrors.js';
+
+// Registered commands, one per line (keep this list sorted by name).
+const commands: CommandModule<object, never>[] = [];
+
+const argv = hideBin(process.argv);
+const json = argv.includes('--json');
+try {
+  await yargs(argv)
+    .scriptName('fobkit')
+    .command(commands as CommandModule[])
+    .demandCommand(1, 'name a command; see fobkit --help')
+    .strict()
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw Object.assign(new Error(msg), { code: 'USAGE', exitCode: EXIT_USAGE });
+    })
+    .help()
+    .parseAsync();
+} catch (e) {
+  reportCliError(e, json);
+}
