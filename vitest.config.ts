@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { SummaryReporter } from './vitest.summaryReporter.js';
 
 // Tests import sibling packages through the `source` export condition, so `npm test` runs
 // against the TypeScript sources without a build step; the built `dist` is exercised by the
@@ -11,5 +12,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    reporters: ['default', new SummaryReporter()],
   },
 });
