@@ -11,6 +11,11 @@ for (let i = 0; i < ALPHABET.length; i++) {
   LOOKUP[ALPHABET.toLowerCase().charCodeAt(i)] = i;
 }
 
+/** '=' count that completes a quantum, by characters in the last one (-1: no valid encoding). */
+const PADDING_FOR_REMAINDER = [0, -1, 6, -1, 4, 3, -1, 1];
+/** Digits people type for letters; named in the error because they are the usual typo. */
+const CONFUSABLE = new Set(['0', '1', '8', '9']);
+
 /** Encodes without padding unless `pad` is true. */
 export function encodeBase32(bytes: Uint8Array, options: { pad?: boolean } = {}): string {
   let out = '';
@@ -31,13 +36,19 @@ export function encodeBase32(bytes: Uint8Array, options: { pad?: boolean } = {})
 
 /**
  * Decodes base32 text.
- * @throws ProtocolError INVALID_ENCODING naming the first bad character and its position, or a
+ * @throws ProtocolError INVALID_ENCODING giving the position of the first bad character (never
+ *   the character: the text is usually a secret), misplaced or miscounted `=` padding, or a
  *   length no encoder produces.
  */
 export function decodeBase32(text: string, field = 'base32'): Uint8Array {
   if (typeof text !== 'string') throw new TypeError(`${field} must be a string`);
   const cleaned = text.replace(/[\s-]/g, '');
   const body = cleaned.replace(/=+$/, '');
+  const padding = cleaned.length - body.length;
+  // RFC 4648 §6: padding, when present, completes the last 8-character quantum exactly.
+  if (padding > 0 && (cleaned.length % 8 !== 0 || padding !== PADDING_FOR_REMAINDER[body.length % 8])) {
+    throw new ProtocolError('INVALID_ENCODING', `${field}: wrong base32 padding (${padding} '=' after ${body.length} characters)`);
+  }
   const out = new Uint8Array(Math.floor((body.length * 5) / 8));
   let buffer = 0;
   let bits = 0;
@@ -45,7 +56,7 @@ export function decodeBase32(text: string, field = 'base32'): Uint8Array {
   for (let i = 0; i < body.length; i++) {
     const c = body.charCodeAt(i);
     const v = c < 128 ? LOOKUP[c]! : -1;
-    if (v < 0) throw new ProtocolError('INVALID_ENCODING', `${field}: invalid base32 character '${body[i]}' at position ${i + 1}`);
+    if (v < 0) throw new ProtocolError('INVALID_ENCODING', `${field}: invalid base32 character at position ${i + 1}${CONFUSABLE.has(body[i]!) ? ' (base32 has no 0, 1, 8 or 9)' : ''}`);
     buffer = ((buffer << 5) | v) & 0xffff;
     bits += 5;
     if (bits >= 8) {

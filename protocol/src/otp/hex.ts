@@ -8,14 +8,14 @@ export function encodeHex(bytes: Uint8Array): string {
 }
 
 /**
- * @throws ProtocolError INVALID_ENCODING on an odd length or a non-hex character (named with
- *   its position). Spaces are tolerated so that dumps can be pasted.
+ * @throws ProtocolError INVALID_ENCODING on an odd length or a non-hex character (by position
+ *   only: the text is usually a secret). Spaces are tolerated so that dumps can be pasted.
  */
 export function decodeHex(text: string, field = 'hex'): Uint8Array {
   if (typeof text !== 'string') throw new TypeError(`${field} must be a string`);
   const clean = text.replace(/\s/g, '');
   const bad = clean.search(/[^0-9a-fA-F]/);
-  if (bad >= 0) throw new ProtocolError('INVALID_ENCODING', `${field}: invalid hex character '${clean[bad]}' at position ${bad + 1}`);
+  if (bad >= 0) throw new ProtocolError('INVALID_ENCODING', `${field}: invalid hex character at position ${bad + 1}`);
   if (clean.length % 2 !== 0) throw new ProtocolError('INVALID_ENCODING', `${field}: odd number of hex digits (${clean.length})`);
   const out = new Uint8Array(clean.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);

@@ -56,7 +56,8 @@ export function verifyTotp(options: VerifyTotpOptions): VerifyTotpResult {
       // 0, -1, +1, -2, +2, ...: nearest first.
       const d = i === 0 ? 0 : i % 2 === 1 ? -((i + 1) >> 1) : i >> 1;
       const step = centre + d;
-      if (step < 0) continue;
+      // Steps before T0 or past the safe-integer range have no code; a window reaching there just stops short.
+      if (step < 0 || step > Number.MAX_SAFE_INTEGER) continue;
       const match = constantTimeEqual(key.codeAt(step), code);
       if (match && found === undefined) found = step;
     }

@@ -1,0 +1,100 @@
+/**
+ * `npm run bench:otp`: codes per second of the OTP fast path (`createOtpKey`, precomputed HMAC
+ * states) against plain node:crypto `createHmac` per code (the baseline) and otplib (comparison
+ * only), for SHA-1 and SHA-256, measured in one run with interleaved rounds. Exits 1 when the
+ * fast path misses its bar: ≥ 1.5× the baseline for SHA-1, ≥ 1.0× for SHA-256 (issue 2).
+ *
+ * Options: `--rounds N` (default 7), `--slice-ms N` (default 250), `--json`.
+ */
+import { createHmac } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { generateSync } from 'otplib';
+import { createOtpKey, dynamicTruncate, encodeCounter, type OtpAlgorithm } from '@fobkit/protocol/otp';
+import { measureInterleaved, type Contender } from './_interleaved.js';
+
+const BARS: Record<'sha1' | 'sha256', number> = { sha1: 1.5, sha256: 1.0 };
+const DIGITS = 6;
+const MODULUS = 10 ** DIGITS;
+/** Support's scan starts around today's 60 s step; the figure does not depend on the counter. */
+const START_COUNTER = Math.floor(1_795_000_000 / 60);
+
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '7' }, 'slice-ms': { type: 'string', default: '250' }, json: { type: 'boolean', default: false } },
+});
+const rounds = Number(values.rounds);
+const sliceMs = Number(values['slice-ms']);
+if (!Number.isInteger(rounds) || rounds < 1 || !Number.isFinite(sliceMs) || sliceMs <= 0) {
+  console.error('bench:otp: --rounds must be a positive integer and --slice-ms a positive number');
+  process.exit(2);
+}
+
+// A fixed, obviously fake 20-byte secret (RFC 4226's test key), the fobs' default size.
+const secret = new TextEncoder().encode('12345678901234567890');
+
+function contenders(algorithm: OtpAlgorithm): Contender[] {
+  const key = createOtpKey({ secret, algorithm, digits: DIGITS });
+  let fastCounter = START_COUNTER;
+  let baseCounter = START_COUNTER;
+  let otplibCounter = START_COUNTER;
+  const counterBytes = new Uint8Array(8);
+  return [
+    {
+      name: 'fast path (createOtpKey)',
+      run(n) {
+        let acc = 0;
+        for (let i = 0; i < n; i++) acc ^= key.valueAt(fastCounter++);
+        return acc;
+      },
+    },
+    {
+      name: 'baseline (createHmac per code)',
+      run(n) {
+        let acc = 0;
+        for (let i = 0; i < n; i++) {
+          encodeCounter(baseCounter++, counterBytes);
+          acc ^= dynamicTruncate(createHmac(algorithm, secret).update(counterBytes).digest()) % MODULUS;
+        }
+        return acc;
+      },
+    },
+    {
+      name: 'otplib 13 (generateSync, hotp)',
+      run(n) {
+        let acc = 0;
+        for (let i = 0; i < n; i++) {
+          acc ^= Number(generateSync({ secret, strategy: 'hotp', counter: otplibCounter++, algorithm, digits: DIGITS }));
+        }
+        return acc;
+      },
+    },
+  ];
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const started = performance.now();
+const report: { algorithm: string; results: { name: string; codesPerSecond: number; ratioToBaseline: number }[]; bar: number; ok: boolean }[] = [];
+for (const algorithm of ['sha1', 'sha256'] as const) {
+  const results = measureInterleaved(contenders(algorithm), { rounds, sliceMs, warmupMs: 300 });
+  const baseline = results[1]!.opsPerSecond;
+  const rows = results.map((r) => ({ name: r.name, codesPerSecond: r.opsPerSecond, ratioToBaseline: r.opsPerSecond / baseline }));
+  report.push({ algorithm, results: rows, bar: BARS[algorithm], ok: rows[0]!.ratioToBaseline >= BARS[algorithm] });
+}
+const seconds = (performance.now() - started) / 1000;
+
+if (values.json) {
+  console.log(JSON.stringify({ rounds, sliceMs, seconds, report }));
+} else {
+  console.log(`OTP codes per second (median of ${rounds} interleaved rounds of ${sliceMs} ms, ${DIGITS} digits, 20-byte secret, Node ${process.version})\n`);
+  console.log(`${'algorithm'.padEnd(10)}${'implementation'.padEnd(34)}${'codes/s'.padStart(12)}${'× baseline'.padStart(12)}`);
+  for (const { algorithm, results } of report) {
+    for (const r of results) {
+      console.log(`${algorithm.padEnd(10)}${r.name.padEnd(34)}${fmt(r.codesPerSecond).padStart(12)}${r.ratioToBaseline.toFixed(2).padStart(11)}×`);
+    }
+  }
+  console.log('');
+  for (const { algorithm, results, bar, ok } of report) {
+    console.log(`${ok ? 'PASS' : 'FAIL'} ${algorithm}: fast path ${results[0]!.ratioToBaseline.toFixed(2)}× baseline (bar ≥ ${bar.toFixed(1)}×)`);
+  }
+  console.log(`\n(${seconds.toFixed(1)} s)`);
+}
+if (report.some((r) => !r.ok)) process.exitCode = 1;
