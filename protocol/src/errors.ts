@@ -30,6 +30,42 @@ export class ProtocolError extends Error {
   }
 }
 
+/** Why the framing layer rejected bytes (see {@link FrameError}). */
+export type FrameErrorReason =
+  | 'short' // fewer than 9 decoded bytes
+  | 'oversize' // more than MAX_FRAME_BYTES decoded (or the encoded run too long to be one)
+  | 'cobs' // not valid COBS (a code byte past the end, or a 0x00 inside)
+  | 'crc' // CRC-32 trailer does not match
+  | 'version'; // a protocol version this side does not speak (`header` is still readable)
+
+/** A frame that fails COBS, CRC, size or version checks: always code 'BAD_FRAME'. */
+export class FrameError extends ProtocolError {
+  override readonly name: string = 'FrameError';
+  readonly reason: FrameErrorReason;
+  /** The header bytes when they could be read (a 'version' rejection), so the receiver can answer. */
+  readonly header: { version: number; flags: number; type: number; requestId: number } | undefined;
+
+  constructor(reason: FrameErrorReason, message: string, options?: { cause?: unknown; header?: FrameError['header'] }) {
+    super('BAD_FRAME', message, options);
+    this.reason = reason;
+    this.header = options?.header;
+  }
+}
+
+/**
+ * A message body that does not match its schema ('BAD_MESSAGE', `path` names the field, e.g.
+ * `PROGRAM_SEED request.digits`) or a message type this side does not know ('UNKNOWN_MESSAGE').
+ */
+export class MessageError extends ProtocolError {
+  override readonly name: string = 'MessageError';
+  readonly path: string;
+
+  constructor(code: 'BAD_MESSAGE' | 'UNKNOWN_MESSAGE', path: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.path = path;
+  }
+}
+
 /** Narrowing helper for catch blocks: `if (isProtocolError(e, 'TIMEOUT')) ...`. */
 export function isProtocolError(e: unknown, code?: ProtocolErrorCode): e is ProtocolError {
   return e instanceof ProtocolError && (code === undefined || e.code === code);
