@@ -7,9 +7,12 @@
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { reportCliError, EXIT_USAGE } from './cliErrors.js';
+import { keysCommand } from './commands/keysCommand.js';
 
 // Registered commands, one per line (keep this list sorted by name).
-const commands: CommandModule<object, never>[] = [];
+const commands: CommandModule<object, never>[] = [
+  keysCommand,
+];
 
 const argv = hideBin(process.argv);
 const json = argv.includes('--json');
