@@ -45,10 +45,6 @@ export function decodeBase32(text: string, field = 'base32'): Uint8Array {
   const cleaned = text.replace(/[\s-]/g, '');
   const body = cleaned.replace(/=+$/, '');
   const padding = cleaned.length - body.length;
-  // RFC 4648 §6: padding, when present, completes the last 8-character quantum exactly.
-  if (padding > 0 && (cleaned.length % 8 !== 0 || padding !== PADDING_FOR_REMAINDER[body.length % 8])) {
-    throw new ProtocolError('INVALID_ENCODING', `${field}: wrong base32 padding (${padding} '=' after ${body.length} characters)`);
-  }
   const out = new Uint8Array(Math.floor((body.length * 5) / 8));
   let buffer = 0;
   let bits = 0;
@@ -63,6 +59,10 @@ export function decodeBase32(text: string, field = 'base32'): Uint8Array {
       out[o++] = (buffer >>> (bits - 8)) & 0xff;
       bits -= 8;
     }
+  }
+  // RFC 4648 §6: padding, when present, completes the last 8-character quantum exactly.
+  if (padding > 0 && (cleaned.length % 8 !== 0 || padding !== PADDING_FOR_REMAINDER[body.length % 8])) {
+    throw new ProtocolError('INVALID_ENCODING', `${field}: wrong base32 padding (${padding} '=' after ${body.length} characters)`);
   }
   // 1, 3 and 6 leftover characters cannot come from whole bytes (RFC 4648 §6 quanta).
   if ([1, 3, 6].includes(body.length % 8)) throw new ProtocolError('INVALID_ENCODING', `${field}: truncated base32 (${body.length} characters)`);
