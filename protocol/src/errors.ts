@@ -18,7 +18,11 @@ export type ProtocolErrorCode =
   | 'DEVICE_ERROR' // the fob answered with an error response (see `deviceCode`)
   | 'TIMEOUT' // no response within the request timeout
   | 'DISCONNECTED' // the transport closed under us
-  | 'CANCELED'; // the caller aborted
+  | 'CANCELED' // the caller aborted
+  | 'PSKC_INVALID' // a PSKC (RFC 6030) document that is malformed, hostile (DOCTYPE/entities), oversized or not PSKC
+  | 'PSKC_MAC_FAILED' // a PSKC ValueMAC that does not verify (tampered file, wrong key or password)
+  | 'PSKC_DECRYPT_FAILED' // an encrypted PSKC value that cannot be decrypted (no or wrong key, bad padding)
+  | 'FORMAT_INVALID'; // a seed file (CSV, pam_oath usersfile, otpauth URI) that is malformed or cannot carry the data
 
 export class ProtocolError extends Error {
   override readonly name: string = 'ProtocolError';
@@ -69,4 +73,23 @@ export class MessageError extends ProtocolError {
 /** Narrowing helper for catch blocks: `if (isProtocolError(e, 'TIMEOUT')) ...`. */
 export function isProtocolError(e: unknown, code?: ProtocolErrorCode): e is ProtocolError {
   return e instanceof ProtocolError && (code === undefined || e.code === code);
+}
+
+/**
+ * A seed file (PSKC, CSV, pam_oath usersfile, otpauth URI) that cannot be read or written:
+ * 'PSKC_INVALID', 'PSKC_MAC_FAILED', 'PSKC_DECRYPT_FAILED' or 'FORMAT_INVALID'. `line` is the
+ * 1-based line of the input where the problem is, when known. Messages never contain a secret.
+ */
+export class SeedFileError extends ProtocolError {
+  override readonly name: string = 'SeedFileError';
+  readonly line: number | undefined;
+
+  constructor(
+    code: 'PSKC_INVALID' | 'PSKC_MAC_FAILED' | 'PSKC_DECRYPT_FAILED' | 'FORMAT_INVALID',
+    message: string,
+    options?: { cause?: unknown; line?: number },
+  ) {
+    super(code, options?.line === undefined ? message : `line ${options.line}: ${message}`, options);
+    this.line = options?.line;
+  }
 }
