@@ -8,10 +8,12 @@ import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { reportCliError, EXIT_USAGE } from './cliErrors.js';
 import { keysCommand } from './commands/keysCommand.js';
+import { otpCommand } from './commands/otpCommand.js';
 
 // Registered commands, one per line (keep this list sorted by name).
 const commands: CommandModule<object, never>[] = [
   keysCommand,
+  otpCommand,
 ];
 
 const argv = hideBin(process.argv);
