@@ -45,3 +45,4 @@ export {
   type StationRegistryFile,
   type StationRegistryEntry,
 } from './keyFiles.js';
+export { SessionError, describeSessionFailure, sessionFailureErrorBody, sessionReasonFromMessage, type SessionFailureReason } from './SessionError.js';
