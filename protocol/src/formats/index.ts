@@ -8,3 +8,11 @@ export { writePskc, DEFAULT_PBKDF2_ITERATIONS, MIN_PBKDF2_ITERATIONS, type Write
 export { readPskc, DEFAULT_MAX_PBKDF2_ITERATIONS, type ReadPskcOptions } from './readPskc.js';
 export { assertSeedRecord, type SeedRecord, type OtpType } from './seedRecord.js';
 export { DEFAULT_MAX_SEED_FILE_BYTES } from './_xml.js';
+export { writeEntraCsv, parseEntraCsv, ENTRA_CSV_HEADER, ENTRA_PERIODS, type WriteEntraCsvOptions } from './entraCsv.js';
+export { writeOathCsv, parseOathCsv } from './oathCsv.js';
+export { writePamOathUsersfile, parsePamOathUsersfile, PAM_OATH_PERIODS, type WritePamOathOptions } from './pamOathUsersfile.js';
+export { buildOtpauthUri, parseOtpauthUri, type OtpauthKey } from './otpauthUri.js';
+export {
+  detectSeedFileFormat, readSeedFile, parseSeedFile, writeSeedFile, isPlaintextFormat, SEED_FILE_FORMATS,
+  type SeedFileFormat, type ParsedSeedFile, type WriteSeedFileOptions,
+} from './seedFile.js';

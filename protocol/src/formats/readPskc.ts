@@ -202,6 +202,7 @@ function readKeyPackage(pkg: XmlElement, index: number, keys: Keys, macCheck: 's
     return skip(reason, line);
   };
 
+  if (!serial) return skipWiping('no DeviceInfo/SerialNo (an imported fob is known by the serial printed on it)', (info ?? pkg).line);
   const uri = keyEl.attrs.get('Algorithm') ?? '';
   const type = ALGORITHM_URIS[uri];
   if (!type) return skipWiping(`unsupported algorithm ${JSON.stringify(uri)} (fobkit takes HOTP and TOTP)`, keyEl.line);
@@ -222,7 +223,7 @@ function readKeyPackage(pkg: XmlElement, index: number, keys: Keys, macCheck: 's
   const period = (values.TimeInterval as number | undefined) ?? DEFAULT_TIME_INTERVAL;
   if (type === 'totp' && (!Number.isSafeInteger(period) || period < 1 || period > 3600)) return skipWiping(`time interval ${period} s (fobkit takes 1 to 3600)`, (data ?? keyEl).line);
 
-  const out: PskcKeyPackage = { serial: serial ?? '', type, algorithm, digits: digits as OtpDigits, secret, period };
+  const out: PskcKeyPackage = { serial, type, algorithm, digits: digits as OtpDigits, secret, period };
   if (keyId !== undefined) out.keyId = keyId;
   assign(out, 'manufacturer', text(info, 'Manufacturer'));
   assign(out, 'model', text(info, 'Model'));
