@@ -1,0 +1,147 @@
+/**
+ * The station's HTTP client for the backend (DEVELOPERS.md "Backend contract"; the OpenAPI at
+ * /v1/openapi.json is normative): the registration key, serial blocks, registration and
+ * activation. Every failure becomes a {@link BackendError} whose `retryable` says whether the same
+ * request may succeed later; idempotent calls are retried here a few times with backoff, and the
+ * journal's outbox retries for as long as it takes.
+ */
+import { normalizeSerial } from '@fobkit/protocol/serial';
+import { BackendError } from '../errors.js';
+import type { RegistrationPayload } from '../journal/stationJournal.js';
+import { retryWithBackoff, type BackoffOptions } from './retryWithBackoff.js';
+
+export interface RegistrationKey {
+  kid: string;
+  publicKey: Uint8Array;
+}
+
+export interface BackendClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  /** Per-request timeout. Default 5 s. */
+  timeoutMs?: number;
+  /** In-call retries for retryable failures. Default 3 attempts, 200 ms → 2 s. */
+  retry?: Omit<BackoffOptions, 'signal'>;
+  fetch?: typeof fetch;
+}
+
+/** The operations of the backend the station uses; the pipeline and the outbox depend on this. */
+export interface StationBackend {
+  getRegistrationKey(signal?: AbortSignal): Promise<RegistrationKey>;
+  reserveSerials(count: number, signal?: AbortSignal): Promise<string[]>;
+  register(p: RegistrationPayload, signal?: AbortSignal): Promise<{ serial: string; state: string }>;
+  activate(serial: string, signal?: AbortSignal): Promise<{ state: string }>;
+}
+
+const MAX_RESPONSE_BYTES = 1 << 20;
+
+export function encodeBase64Url(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+}
+
+export function decodeBase64Url(text: string, field: string): Uint8Array {
+  if (typeof text !== 'string' || !/^[A-Za-z0-9_-]*$/.test(text)) throw new BackendError('BACKEND_BAD_RESPONSE', `backend sent a ${field} that is not base64url`, 200);
+  return new Uint8Array(Buffer.from(text, 'base64url'));
+}
+
+export class BackendClient implements StationBackend {
+  private readonly baseUrl: string;
+  private readonly apiKey: string;
+  private readonly timeoutMs: number;
+  private readonly retry: Omit<BackoffOptions, 'signal'>;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(options: BackendClientOptions) {
+    if (!options.baseUrl) throw new TypeError('baseUrl is required');
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.apiKey = options.apiKey;
+    this.timeoutMs = options.timeoutMs ?? 5000;
+    this.retry = options.retry ?? { attempts: 3, baseDelayMs: 200, maxDelayMs: 2000 };
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  /** One request, no retries. @throws BackendError */
+  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<{ status: number; body: T }> {
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    let res: Response;
+    try {
+      res = await this.fetchImpl(this.baseUrl + path, {
+        method,
+        headers: { authorization: `Bearer ${this.apiKey}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: combined,
+      });
+    } catch (cause) {
+      if (signal?.aborted) throw cause;
+      const why = timeout.aborted ? `no answer within ${this.timeoutMs} ms` : ((cause as { cause?: { code?: string } }).cause?.code ?? (cause as Error).message);
+      throw new BackendError('BACKEND_UNREACHABLE', `backend ${this.baseUrl} unreachable (${method} ${path}): ${why}`, 0, undefined, { cause });
+    }
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (cause) {
+      throw new BackendError('BACKEND_UNREACHABLE', `backend connection dropped while reading ${method} ${path}`, res.status, undefined, { cause });
+    }
+    if (text.length > MAX_RESPONSE_BYTES) throw new BackendError('BACKEND_BAD_RESPONSE', `backend response to ${method} ${path} is too large`, res.status);
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : {};
+    } catch {
+      parsed = undefined;
+    }
+    if (res.ok) {
+      if (parsed === undefined || typeof parsed !== 'object' || parsed === null) throw new BackendError('BACKEND_BAD_RESPONSE', `backend answered ${method} ${path} with a body that is not JSON`, res.status);
+      return { status: res.status, body: parsed as T };
+    }
+    const err = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+    const backendCode = typeof err?.code === 'string' ? err.code : undefined;
+    const msg = typeof err?.message === 'string' ? err.message.slice(0, 300) : res.statusText;
+    const what = `backend refused ${method} ${path}: HTTP ${res.status}${backendCode ? ` ${backendCode}` : ''}: ${msg}`;
+    if (res.status === 401 || res.status === 403) throw new BackendError('BACKEND_UNAUTHORIZED', `${what} (check the station API key and its role)`, res.status, backendCode);
+    if (res.status === 409) throw new BackendError('BACKEND_CONFLICT', what, res.status, backendCode);
+    if (res.status === 429 || res.status >= 500) throw new BackendError('BACKEND_UNREACHABLE', what, res.status, backendCode);
+    throw new BackendError('BACKEND_REJECTED', what, res.status, backendCode);
+  }
+
+  private withRetry<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return retryWithBackoff(fn, (e) => e instanceof BackendError && e.retryable, { ...this.retry, signal });
+  }
+
+  async getRegistrationKey(signal?: AbortSignal): Promise<RegistrationKey> {
+    const { body } = await this.withRetry(() => this.request<{ kid?: unknown; publicKey?: unknown }>('GET', '/v1/registration-key', undefined, signal), signal);
+    if (typeof body.kid !== 'string' || typeof body.publicKey !== 'string') throw new BackendError('BACKEND_BAD_RESPONSE', 'registration key response lacks kid/publicKey', 200);
+    const publicKey = decodeBase64Url(body.publicKey, 'publicKey');
+    if (publicKey.length !== 32) throw new BackendError('BACKEND_BAD_RESPONSE', `registration key is ${publicKey.length} bytes, not 32`, 200);
+    return { kid: body.kid, publicKey };
+  }
+
+  async reserveSerials(count: number, signal?: AbortSignal): Promise<string[]> {
+    if (!Number.isInteger(count) || count < 1 || count > 1000) throw new RangeError('count must be 1 to 1000');
+    // Not idempotent, but a retry after a lost answer only wastes a block: serials are never reused.
+    const { body } = await this.withRetry(() => this.request<{ serials?: unknown }>('POST', '/v1/serials/reserve', { count }, signal), signal);
+    if (!Array.isArray(body.serials) || body.serials.length === 0) throw new BackendError('BACKEND_BAD_RESPONSE', 'serial reservation returned no serials', 200);
+    return body.serials.map((s) => {
+      try {
+        return normalizeSerial(String(s));
+      } catch (cause) {
+        throw new BackendError('BACKEND_BAD_RESPONSE', `backend reserved an invalid serial '${String(s)}'`, 200, undefined, { cause });
+      }
+    });
+  }
+
+  async register(p: RegistrationPayload, signal?: AbortSignal): Promise<{ serial: string; state: string }> {
+    const body = {
+      serial: p.serial, model: p.model, sealedSecret: encodeBase64Url(p.sealedSecret), kid: p.kid,
+      algorithm: p.algorithm, digits: p.digits, period: p.period, t0: p.t0, batch: p.batch,
+      provisionedAt: p.provisionedAt, clockOffset: p.clockOffset,
+    };
+    const res = await this.withRetry(() => this.request<{ serial?: unknown; state?: unknown }>('POST', '/v1/tokens', body, signal), signal);
+    return { serial: String(res.body.serial ?? p.serial), state: String(res.body.state ?? 'pending') };
+  }
+
+  async activate(serial: string, signal?: AbortSignal): Promise<{ state: string }> {
+    const res = await this.withRetry(() => this.request<{ state?: unknown }>('POST', `/v1/tokens/${encodeURIComponent(serial)}/activate`, {}, signal), signal);
+    return { state: String(res.body.state ?? 'available') };
+  }
+}

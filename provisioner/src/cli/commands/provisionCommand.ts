@@ -1,0 +1,219 @@
+/**
+ * `fobkit provision`: the factory station. Programs, verifies, registers, locks and activates
+ * every fob on the given ports, in parallel, keeping its journal so that a station killed at any
+ * moment resumes where it was. Live display for people, `--json` (one event per line) for
+ * machines, a summary at the end. Exit codes: 0 every fob done (or already done), 1 some fob
+ * failed / was interrupted / waits for the backend, 2 bad usage or configuration, 3 could not
+ * run (journal, backend key, no port).
+ */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { loadStationConfig, type StationConfigInput } from '../../config/loadStationConfig.js';
+import { StationDisplay, formatSummary } from '../../display/stationDisplay.js';
+import { isStationError } from '../../errors.js';
+import { runStation, type StationEvent, type StationSummary } from '../../station/runStation.js';
+import { openStation } from '../../station/openStation.js';
+import { connectFob } from '../../transport/connectFob.js';
+import type { PipelineStep } from '../../operations/pipelineSteps.js';
+import type { StepPhase } from '../../operations/provisionFob.js';
+import { CliError, EXIT_NEGATIVE, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE } from '../cliErrors.js';
+
+interface ProvisionArgs {
+  port?: string[];
+  ports?: string;
+  watch: boolean;
+  count?: number;
+  config?: string;
+  json: boolean;
+  pollMs: number;
+  backendUrl?: string;
+  apiKey?: string;
+  apiKeyFile?: string;
+  registrationKey?: string;
+  registrationKeyId?: string;
+  stationKey?: string;
+  stationCert?: string;
+  revocationList?: string;
+  batch?: string;
+  algorithm?: string;
+  digits?: number;
+  period?: number;
+  t0?: number;
+  seedMode?: string;
+  batchKeyFile?: string;
+  journal?: string;
+  labels?: string;
+  usbIds?: string;
+  serialBlock?: number;
+  verifyTimes?: number;
+  backendWait?: number;
+  fobTimeoutMs?: number;
+  journalSync?: string;
+}
+
+/**
+ * Test hook: `FOBKIT_TEST_CRASH_AT=<step>:<phase>[:<n>]` SIGKILLs this process at the n-th time
+ * (default 1st) the pipeline reaches that phase (begin, applied, end) of that step, to prove the
+ * journal's recovery. Never set on a real station.
+ */
+function crashHook(spec: string | undefined): ((step: PipelineStep, phase: StepPhase) => void) | undefined {
+  if (!spec) return undefined;
+  const [step, phase = 'begin', nth = '1'] = spec.split(':');
+  let left = Number(nth);
+  return (s, p) => {
+    if (s === step && p === phase && --left === 0) process.kill(process.pid, 'SIGKILL');
+  };
+}
+
+function exitCodeOf(s: StationSummary): number {
+  return s.failed + s.interrupted + s.waiting > 0 || s.waitingRegistrations > 0 ? EXIT_NEGATIVE : EXIT_OK;
+}
+
+async function runProvision(args: ArgumentsCamelCase<ProvisionArgs>): Promise<void> {
+  const flags: StationConfigInput = {
+    backendUrl: args.backendUrl, apiKey: args.apiKey, apiKeyFile: args.apiKeyFile, registrationKey: args.registrationKey,
+    registrationKeyId: args.registrationKeyId, stationKey: args.stationKey, stationCert: args.stationCert, revocationList: args.revocationList,
+    batch: args.batch, algorithm: args.algorithm, digits: args.digits, period: args.period, t0: args.t0, seedMode: args.seedMode,
+    batchKeyFile: args.batchKeyFile, journal: args.journal, labels: args.labels, usb: args.usbIds, serialBlock: args.serialBlock,
+    verifyTimes: args.verifyTimes, backendWaitSeconds: args.backendWait, fobTimeoutMs: args.fobTimeoutMs, journalSync: args.journalSync,
+  };
+  const explicit = args.port ?? [];
+  if (args.ports !== undefined && args.ports !== 'auto') throw new CliError('USAGE', `--ports takes only 'auto' (use --port PATH for explicit ports)`, EXIT_USAGE);
+  if (args.ports === 'auto' && explicit.length) throw new CliError('USAGE', 'give either --port PATH (repeatable) or --ports auto, not both', EXIT_USAGE);
+  if (args.ports !== 'auto' && explicit.length === 0) throw new CliError('USAGE', 'no port: give --port PATH (repeatable) or --ports auto', EXIT_USAGE);
+  if (args.count !== undefined && (!Number.isInteger(args.count) || args.count < 1)) throw new CliError('USAGE', '--count must be a positive integer', EXIT_USAGE);
+
+  let loaded;
+  try {
+    loaded = loadStationConfig({ configPath: args.config, flags });
+  } catch (e) {
+    if (isStationError(e, 'CONFIG_INVALID')) throw new CliError('CONFIG_INVALID', e.message, EXIT_USAGE, { cause: e });
+    throw e;
+  }
+  const { config } = loaded;
+  const json = args.json;
+  const out = (o: Record<string, unknown>): void => {
+    process.stdout.write(JSON.stringify(o) + '\n');
+  };
+
+  let station;
+  try {
+    station = await openStation({ config });
+  } catch (e) {
+    if (isStationError(e, 'CONFIG_INVALID')) throw new CliError('CONFIG_INVALID', e.message, EXIT_USAGE, { cause: e });
+    if (isStationError(e)) throw new CliError(e.code, e.message, EXIT_UNAVAILABLE, { cause: e });
+    throw e;
+  }
+  const r = station.reconcile;
+  const startedAt = Date.now() / 1000;
+  const display = new StationDisplay({ count: args.count, startedAt });
+  const live = !json && process.stdout.isTTY === true;
+  let drawn = 0;
+  const redraw = (): void => {
+    if (!live) return;
+    const lines = display.render(Date.now() / 1000);
+    process.stdout.write((drawn ? `\x1b[${drawn}A` : '') + lines.map((l) => `\x1b[2K${l}`).join('\n') + '\n');
+    drawn = lines.length;
+  };
+  const permanent = (line: string): void => {
+    if (live && drawn) process.stdout.write(`\x1b[${drawn}A\x1b[J`);
+    drawn = 0;
+    process.stdout.write(line + '\n');
+    redraw();
+  };
+
+  if (json) {
+    out({ event: 'start', journal: config.journal, labels: config.labels, batch: config.batch, seedMode: config.seedMode, profile: config.profile, registrationKey: { kid: station.registrationKey.kid, source: station.registrationKey.source, checkedWithBackend: station.registrationKey.checkedWithBackend }, station: { id: station.credentials.stationId, name: station.credentials.stationName } });
+    out({ event: 'reconcile', unfinished: r.unfinished, waitingRegistrations: r.waitingRegistrations, waitingActivations: r.waitingActivations, freeSerials: r.freeSerials });
+  } else {
+    permanent(`fobkit provision: station ${station.credentials.stationName} (#${station.credentials.stationId}), batch ${config.batch}, ${config.profile.algorithm}/${config.profile.digits} digits/${config.profile.period}s, ${config.seedMode} seeds, journal ${config.journal}`);
+    if (!station.registrationKey.checkedWithBackend) permanent('backend unreachable: using the pinned registration key; registrations will wait in the outbox');
+    if (r.unfinished.length) permanent(`journal: ${r.unfinished.length} fob(s) left unfinished by the last run (${r.unfinished.map((u) => `${u.serial ?? '?'} at ${u.stage}`).join(', ')}): plug them in to resume`);
+    if (r.waitingRegistrations || r.waitingActivations) permanent(`outbox: ${r.waitingRegistrations} registration(s), ${r.waitingActivations} activation(s) waiting for the backend; delivering`);
+  }
+
+  const stop = new AbortController();
+  const abort = new AbortController();
+  const onSignal = (): void => {
+    if (!stop.signal.aborted) {
+      stop.abort();
+      if (!json) permanent('stopping: finishing the fobs in progress (interrupt again to abort them; the journal resumes them)');
+    } else abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const timer = live ? setInterval(redraw, 250) : undefined;
+
+  const onEvent = (e: StationEvent): void => {
+    const line = display.apply(e);
+    if (json) {
+      const { type, ...rest } = e;
+      out({ event: type, ...rest });
+    } else if (line) permanent(line);
+  };
+
+  let summary: StationSummary;
+  try {
+    summary = await runStation({
+      ports: args.ports === 'auto' ? { kind: 'auto', usb: config.usb } : { kind: 'explicit', paths: explicit },
+      watch: args.watch, count: args.count, pollMs: args.pollMs,
+      connect: (path) => connectFob(path, { credentials: station.credentials, timeoutMs: config.fobTimeoutMs }),
+      journal: station.journal, serials: station.serials, outbox: station.outbox, labels: station.labels,
+      registrationKey: station.registrationKey, profile: config.profile, batch: config.batch, seedMode: config.seedMode, batchKey: station.batchKey,
+      verifyTimes: config.verifyTimes, backendWaitMs: config.backendWaitSeconds * 1000,
+      onEvent, onPhase: crashHook(process.env['FOBKIT_TEST_CRASH_AT']), stopSignal: stop.signal, abortSignal: abort.signal,
+    });
+  } catch (e) {
+    if (isStationError(e)) throw new CliError(e.code, e.message, EXIT_UNAVAILABLE, { cause: e });
+    throw e;
+  } finally {
+    if (timer) clearInterval(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await station.close();
+  }
+  redraw();
+  if (json) {
+    out({ event: 'summary', ok: exitCodeOf(summary) === EXIT_OK, done: summary.done, failed: summary.failed, skipped: summary.skipped, interrupted: summary.interrupted, waiting: summary.waiting, waitingRegistrations: summary.waitingRegistrations, waitingActivations: summary.waitingActivations, elapsed: summary.elapsed, results: summary.results.map((x) => ({ port: x.port, elapsed: x.elapsed, ...x.result })) });
+  } else {
+    for (const l of formatSummary(summary)) process.stdout.write(l + '\n');
+  }
+  process.exitCode = exitCodeOf(summary);
+}
+
+export const provisionCommand: CommandModule<object, ProvisionArgs> = {
+  command: 'provision',
+  describe: 'program, verify, register, lock and activate fobs (the factory station)',
+  builder: (y: Argv<object>) =>
+    y
+      .option('port', { type: 'string', array: true, describe: 'serial port of a fob (repeatable)' })
+      .option('ports', { type: 'string', describe: "'auto': every port with the station's USB vendor/product ids" })
+      .option('watch', { type: 'boolean', default: false, describe: 'keep running: provision each fob as it is plugged in' })
+      .option('count', { type: 'number', describe: 'fobs in this batch (ETA; with --watch, stop after this many are done)' })
+      .option('config', { type: 'string', describe: 'station config file (default ./fobkit.config.json)' })
+      .option('json', { type: 'boolean', default: false, describe: 'one JSON event per line instead of the live display' })
+      .option('poll-ms', { type: 'number', default: 500, describe: 'port poll interval with --watch' })
+      .option('backend-url', { type: 'string', describe: 'backend base URL (FOBKIT_BACKEND_URL)' })
+      .option('api-key', { type: 'string', describe: 'station API key (FOBKIT_API_KEY; prefer --api-key-file)' })
+      .option('api-key-file', { type: 'string', describe: 'file holding the station API key' })
+      .option('registration-key', { type: 'string', describe: "pinned backend registration public key (base64url)" })
+      .option('registration-key-id', { type: 'string', describe: 'its key id' })
+      .option('station-key', { type: 'string', describe: 'station key file (fobkit keys station)' })
+      .option('station-cert', { type: 'string', describe: 'separate station certificate file, if any' })
+      .option('revocation-list', { type: 'string', describe: 'revocation list file to hand to each fob' })
+      .option('batch', { type: 'string', describe: 'batch name for labels and registrations' })
+      .option('algorithm', { type: 'string', choices: ['sha1', 'sha256', 'sha512'], describe: 'fob profile: HMAC algorithm (default sha1)' })
+      .option('digits', { type: 'number', describe: 'fob profile: code digits (default 6)' })
+      .option('period', { type: 'number', describe: 'fob profile: seconds per code (default 60)' })
+      .option('t0', { type: 'number', describe: 'fob profile: T0 (default 0)' })
+      .option('seed-mode', { type: 'string', choices: ['random', 'derived'], describe: 'random (default) or derived from a batch key' })
+      .option('batch-key-file', { type: 'string', describe: 'batch key file for derived seeds' })
+      .option('journal', { type: 'string', describe: 'journal file (SQLite), one per station' })
+      .option('labels', { type: 'string', describe: 'label output file (.csv or JSON lines)' })
+      .option('usb-ids', { type: 'string', describe: 'vendor:product ids for --ports auto, comma-separated' })
+      .option('serial-block', { type: 'number', describe: 'serials reserved per backend request' })
+      .option('verify-times', { type: 'number', describe: 'CALCULATE checks per fob (≥ 3)' })
+      .option('backend-wait', { type: 'number', describe: 'seconds a port waits for the backend before leaving a fob unlocked' })
+      .option('fob-timeout-ms', { type: 'number', describe: 'per-request timeout towards a fob' })
+      .option('journal-sync', { type: 'string', choices: ['full', 'normal'], describe: 'journal durability (full: survives power loss)' }) as unknown as Argv<ProvisionArgs>,
+  handler: runProvision,
+};

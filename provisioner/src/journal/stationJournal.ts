@@ -1,0 +1,412 @@
+/**
+ * The station journal: one SQLite file per station (better-sqlite3, WAL) that records every step
+ * of every fob before and after it happens, the serials reserved at the backend, and the outboxes
+ * of registrations and activations. It is what a station killed at any instant restarts from.
+ *
+ * Durability: with `sync: 'full'` every commit is fsynced (survives power loss); `normal` survives
+ * a killed process but may lose the last commits on power loss (WAL keeps the file consistent).
+ * Every state change that must be atomic with another (a seed journaled + its held registration,
+ * a verification + releasing the registration to the outbox, a LOCK + its activation item) is one
+ * transaction.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { StationError } from '../errors.js';
+import type { FobStage, PipelineStep } from '../operations/pipelineSteps.js';
+import { JOURNAL_MIGRATIONS, JOURNAL_SCHEMA_VERSION } from './_schema.js';
+
+export interface FobRecord {
+  id: number;
+  deviceKey: string;
+  serial: string | null;
+  model: string | null;
+  hw: string | null;
+  fw: string | null;
+  batch: string;
+  stage: FobStage;
+  outcome: 'done' | 'failed' | null;
+  failure: string | null;
+  port: string | null;
+  initialOffset: number | null;
+  clockOffset: number | null;
+  provisionedAt: number | null;
+  labelWritten: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type RegistrationStatus = 'held' | 'pending' | 'acknowledged' | 'canceled' | 'rejected';
+
+/** What the backend receives for one fob (the body of POST /v1/tokens). */
+export interface RegistrationPayload {
+  serial: string;
+  model: string;
+  sealedSecret: Uint8Array;
+  kid: string;
+  algorithm: string;
+  digits: number;
+  period: number;
+  t0: number;
+  batch: string;
+  provisionedAt: number;
+  clockOffset: number;
+}
+
+export interface RegistrationRecord extends RegistrationPayload {
+  id: number;
+  fobId: number;
+  status: RegistrationStatus;
+  attempts: number;
+  nextAttemptAt: number | null;
+  lastError: string | null;
+}
+
+export interface ActivationRecord {
+  serial: string;
+  fobId: number;
+  status: 'pending' | 'acknowledged';
+  attempts: number;
+  nextAttemptAt: number | null;
+  lastError: string | null;
+}
+
+export interface OpenJournalOptions {
+  path: string;
+  sync?: 'full' | 'normal';
+  /** Injected for tests; Unix seconds. */
+  clock?: () => number;
+}
+
+type Row = Record<string, unknown>;
+
+function toFob(r: Row): FobRecord {
+  return {
+    id: r['id'] as number,
+    deviceKey: r['device_key'] as string,
+    serial: (r['serial'] as string | null) ?? null,
+    model: (r['model'] as string | null) ?? null,
+    hw: (r['hw'] as string | null) ?? null,
+    fw: (r['fw'] as string | null) ?? null,
+    batch: r['batch'] as string,
+    stage: r['stage'] as FobStage,
+    outcome: (r['outcome'] as FobRecord['outcome']) ?? null,
+    failure: (r['failure'] as string | null) ?? null,
+    port: (r['port'] as string | null) ?? null,
+    initialOffset: (r['initial_offset'] as number | null) ?? null,
+    clockOffset: (r['clock_offset'] as number | null) ?? null,
+    provisionedAt: (r['provisioned_at'] as number | null) ?? null,
+    labelWritten: r['label_written'] === 1,
+    createdAt: r['created_at'] as number,
+    updatedAt: r['updated_at'] as number,
+  };
+}
+
+function toRegistration(r: Row): RegistrationRecord {
+  return {
+    id: r['id'] as number,
+    fobId: r['fob_id'] as number,
+    serial: r['serial'] as string,
+    kid: r['kid'] as string,
+    sealedSecret: new Uint8Array(r['sealed_secret'] as Buffer),
+    model: r['model'] as string,
+    algorithm: r['algorithm'] as string,
+    digits: r['digits'] as number,
+    period: r['period'] as number,
+    t0: r['t0'] as number,
+    batch: r['batch'] as string,
+    provisionedAt: r['provisioned_at'] as number,
+    clockOffset: r['clock_offset'] as number,
+    status: r['status'] as RegistrationStatus,
+    attempts: r['attempts'] as number,
+    nextAttemptAt: (r['next_attempt_at'] as number | null) ?? null,
+    lastError: (r['last_error'] as string | null) ?? null,
+  };
+}
+
+function toActivation(r: Row): ActivationRecord {
+  return {
+    serial: r['serial'] as string,
+    fobId: r['fob_id'] as number,
+    status: r['status'] as ActivationRecord['status'],
+    attempts: r['attempts'] as number,
+    nextAttemptAt: (r['next_attempt_at'] as number | null) ?? null,
+    lastError: (r['last_error'] as string | null) ?? null,
+  };
+}
+
+const FOB_COLUMNS: Record<string, string> = {
+  serial: 'serial', model: 'model', hw: 'hw', fw: 'fw', stage: 'stage', outcome: 'outcome', failure: 'failure', port: 'port',
+  initialOffset: 'initial_offset', clockOffset: 'clock_offset', provisionedAt: 'provisioned_at', labelWritten: 'label_written',
+};
+
+export class StationJournal {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly clock: () => number;
+
+  private constructor(path: string, db: Database.Database, clock: () => number) {
+    this.path = path;
+    this.db = db;
+    this.clock = clock;
+  }
+
+  /**
+   * Opens (creating or migrating) the journal.
+   * @throws StationError JOURNAL_FAILED when the file cannot be opened, is not a journal, or is
+   *   from a newer fobkit.
+   */
+  static open(options: OpenJournalOptions): StationJournal {
+    const { path, sync = 'full', clock = () => Date.now() / 1000 } = options;
+    let db: Database.Database;
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > JOURNAL_SCHEMA_VERSION) throw new Error(`journal schema ${version} is newer than this fobkit (${JOURNAL_SCHEMA_VERSION})`);
+      for (let v = version; v < JOURNAL_MIGRATIONS.length; v++) {
+        db.transaction(() => {
+          db.exec(JOURNAL_MIGRATIONS[v]!);
+          db.pragma(`user_version = ${v + 1}`);
+        })();
+      }
+    } catch (cause) {
+      throw new StationError('JOURNAL_FAILED', `cannot open the journal ${path}: ${(cause as Error).message}`, { cause });
+    }
+    return new StationJournal(path, db, clock);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Runs `fn` in one transaction (nested calls join the outer one). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  getMeta(key: string): string | undefined {
+    const r = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return r?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  // ---- fobs ---------------------------------------------------------------------------------
+
+  findFobByDeviceKey(deviceKey: string): FobRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM fobs WHERE device_key = ?').get(deviceKey) as Row | undefined;
+    return r && toFob(r);
+  }
+
+  findFobBySerial(serial: string): FobRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM fobs WHERE serial = ?').get(serial) as Row | undefined;
+    return r && toFob(r);
+  }
+
+  getFob(id: number): FobRecord {
+    const r = this.db.prepare('SELECT * FROM fobs WHERE id = ?').get(id) as Row | undefined;
+    if (!r) throw new StationError('JOURNAL_FAILED', `journal has no fob #${id}`);
+    return toFob(r);
+  }
+
+  listFobs(): FobRecord[] {
+    return (this.db.prepare('SELECT * FROM fobs ORDER BY id').all() as Row[]).map(toFob);
+  }
+
+  createFob(f: { deviceKey: string; model?: string; hw?: string; fw?: string; batch: string; port?: string }): FobRecord {
+    const now = this.clock();
+    const info = this.db
+      .prepare("INSERT INTO fobs (device_key, model, hw, fw, batch, stage, port, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'new', ?, ?, ?)")
+      .run(f.deviceKey, f.model ?? null, f.hw ?? null, f.fw ?? null, f.batch, f.port ?? null, now, now);
+    return this.getFob(Number(info.lastInsertRowid));
+  }
+
+  updateFob(id: number, patch: Partial<Omit<FobRecord, 'id' | 'deviceKey' | 'createdAt' | 'updatedAt' | 'batch'>>): void {
+    const sets: string[] = [];
+    const values: unknown[] = [];
+    for (const [k, v] of Object.entries(patch)) {
+      const col = FOB_COLUMNS[k];
+      if (!col) throw new TypeError(`updateFob: unknown field ${k}`);
+      sets.push(`${col} = ?`);
+      values.push(typeof v === 'boolean' ? (v ? 1 : 0) : v);
+    }
+    sets.push('updated_at = ?');
+    values.push(this.clock(), id);
+    this.db.prepare(`UPDATE fobs SET ${sets.join(', ')} WHERE id = ?`).run(...values);
+  }
+
+  /** Journals one phase of one step. `detail` is JSON-encoded; callers never put a secret in it. */
+  recordStep(fobId: number | null, step: PipelineStep | 'reconcile' | 'wipe' | 'station', phase: 'begin' | 'end' | 'fail', detail?: Record<string, unknown>, port?: string): void {
+    this.db.prepare('INSERT INTO steps (fob_id, at, step, phase, port, detail) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(fobId, this.clock(), step, phase, port ?? null, detail ? JSON.stringify(detail) : null);
+  }
+
+  stepsOf(fobId: number): { step: string; phase: string; at: number; detail: Record<string, unknown> | null }[] {
+    return (this.db.prepare('SELECT step, phase, at, detail FROM steps WHERE fob_id = ? ORDER BY id').all(fobId) as Row[]).map((r) => ({
+      step: r['step'] as string, phase: r['phase'] as string, at: r['at'] as number, detail: r['detail'] ? JSON.parse(r['detail'] as string) as Record<string, unknown> : null,
+    }));
+  }
+
+  // ---- serials ------------------------------------------------------------------------------
+
+  addReservedSerials(serials: readonly string[]): void {
+    const now = this.clock();
+    const ins = this.db.prepare('INSERT OR IGNORE INTO serials (serial, reserved_at) VALUES (?, ?)');
+    this.transaction(() => { for (const s of serials) ins.run(s, now); });
+  }
+
+  freeSerialCount(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM serials WHERE fob_id IS NULL').get() as { n: number }).n;
+  }
+
+  /**
+   * Gives `fobId` a serial from the reserved pool, in one transaction with the fob's stage, or
+   * returns the serial it already has. Undefined when the pool is empty.
+   */
+  assignSerial(fobId: number): string | undefined {
+    return this.transaction(() => {
+      const fob = this.getFob(fobId);
+      if (fob.serial) return fob.serial;
+      const r = this.db.prepare('SELECT serial FROM serials WHERE fob_id IS NULL ORDER BY serial LIMIT 1').get() as { serial: string } | undefined;
+      if (!r) return undefined;
+      this.db.prepare('UPDATE serials SET fob_id = ?, assigned_at = ? WHERE serial = ?').run(fobId, this.clock(), r.serial);
+      this.updateFob(fobId, { serial: r.serial, stage: 'serial-assigned' });
+      return r.serial;
+    });
+  }
+
+  // ---- registrations (outbox) ---------------------------------------------------------------
+
+  /**
+   * Journals a freshly sealed seed as a held registration, cancelling any earlier live one of the
+   * same fob that never left the station, and moves the fob to `seed-journaled`: one transaction.
+   */
+  holdRegistration(fobId: number, p: RegistrationPayload): RegistrationRecord {
+    return this.transaction(() => {
+      this.db.prepare("UPDATE registrations SET status = 'canceled' WHERE fob_id = ? AND status = 'held'").run(fobId);
+      const info = this.db.prepare(`INSERT INTO registrations (fob_id, serial, kid, sealed_secret, model, algorithm, digits, period, t0, batch, provisioned_at, clock_offset, status, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'held', ?)`)
+        .run(fobId, p.serial, p.kid, Buffer.from(p.sealedSecret), p.model, p.algorithm, p.digits, p.period, p.t0, p.batch, p.provisionedAt, p.clockOffset, this.clock());
+      this.updateFob(fobId, { stage: 'seed-journaled' });
+      return this.getRegistration(Number(info.lastInsertRowid));
+    });
+  }
+
+  getRegistration(id: number): RegistrationRecord {
+    const r = this.db.prepare('SELECT * FROM registrations WHERE id = ?').get(id) as Row | undefined;
+    if (!r) throw new StationError('JOURNAL_FAILED', `journal has no registration #${id}`);
+    return toRegistration(r);
+  }
+
+  /** The registration of `fobId` that is not canceled, if any. */
+  liveRegistration(fobId: number): RegistrationRecord | undefined {
+    const r = this.db.prepare("SELECT * FROM registrations WHERE fob_id = ? AND status IN ('held', 'pending', 'acknowledged') ORDER BY id DESC LIMIT 1").get(fobId) as Row | undefined;
+    return r && toRegistration(r);
+  }
+
+  /** Verification passed: the held registration goes to the outbox and the fob to `verified`. */
+  releaseRegistration(id: number, now = this.clock()): void {
+    this.transaction(() => {
+      const reg = this.getRegistration(id);
+      if (reg.status !== 'held') return;
+      this.db.prepare("UPDATE registrations SET status = 'pending', next_attempt_at = ? WHERE id = ?").run(now, id);
+      this.updateFob(reg.fobId, { stage: 'verified' });
+    });
+  }
+
+  /** The seed never left the station and is no longer on the fob (wiped) or never reached it. */
+  cancelRegistration(id: number): void {
+    this.db.prepare("UPDATE registrations SET status = 'canceled' WHERE id = ? AND status = 'held'").run(id);
+  }
+
+  /** The backend refused the registration for good; it is never sent again. */
+  rejectRegistration(id: number, error: string): void {
+    this.db.prepare("UPDATE registrations SET status = 'rejected', attempts = attempts + 1, last_error = ? WHERE id = ?").run(error, id);
+  }
+
+  dueRegistrations(now: number, limit = 32): RegistrationRecord[] {
+    return (this.db.prepare("SELECT * FROM registrations WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY next_attempt_at, id LIMIT ?").all(now, limit) as Row[]).map(toRegistration);
+  }
+
+  nextRegistrationAttemptAt(): number | undefined {
+    const r = this.db.prepare("SELECT MIN(next_attempt_at) AS t FROM registrations WHERE status = 'pending'").get() as { t: number | null };
+    return r.t ?? undefined;
+  }
+
+  failRegistrationAttempt(id: number, error: string, nextAttemptAt: number): void {
+    this.db.prepare('UPDATE registrations SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?').run(error, nextAttemptAt, id);
+  }
+
+  /** The backend has the registration: fob to `registered` (unless already further). */
+  acknowledgeRegistration(id: number): void {
+    this.transaction(() => {
+      const reg = this.getRegistration(id);
+      this.db.prepare("UPDATE registrations SET status = 'acknowledged', attempts = attempts + 1, last_error = NULL, acknowledged_at = ? WHERE id = ?").run(this.clock(), id);
+      const fob = this.getFob(reg.fobId);
+      if (fob.stage === 'verified') this.updateFob(fob.id, { stage: 'registered' });
+    });
+  }
+
+  /** Count of registrations waiting for the backend (verified, not yet acknowledged). */
+  pendingRegistrationCount(): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM registrations WHERE status = 'pending'").get() as { n: number }).n;
+  }
+
+  // ---- activations (outbox) -----------------------------------------------------------------
+
+  /** The fob was locked: its stage and an activation item, in one transaction. */
+  recordLocked(fobId: number, serial: string): void {
+    this.transaction(() => {
+      this.updateFob(fobId, { stage: 'locked' });
+      this.db.prepare("INSERT OR IGNORE INTO activations (serial, fob_id, status, next_attempt_at, created_at) VALUES (?, ?, 'pending', ?, ?)").run(serial, fobId, this.clock(), this.clock());
+    });
+  }
+
+  getActivation(serial: string): ActivationRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM activations WHERE serial = ?').get(serial) as Row | undefined;
+    return r && toActivation(r);
+  }
+
+  dueActivations(now: number, limit = 32): ActivationRecord[] {
+    return (this.db.prepare("SELECT * FROM activations WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY next_attempt_at LIMIT ?").all(now, limit) as Row[]).map(toActivation);
+  }
+
+  nextActivationAttemptAt(): number | undefined {
+    const r = this.db.prepare("SELECT MIN(next_attempt_at) AS t FROM activations WHERE status = 'pending'").get() as { t: number | null };
+    return r.t ?? undefined;
+  }
+
+  failActivationAttempt(serial: string, error: string, nextAttemptAt: number): void {
+    this.db.prepare('UPDATE activations SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE serial = ?').run(error, nextAttemptAt, serial);
+  }
+
+  acknowledgeActivation(serial: string): void {
+    this.transaction(() => {
+      const a = this.getActivation(serial);
+      if (!a) return;
+      this.db.prepare("UPDATE activations SET status = 'acknowledged', last_error = NULL, acknowledged_at = ? WHERE serial = ?").run(this.clock(), serial);
+      const fob = this.getFob(a.fobId);
+      if (fob.stage === 'locked') this.updateFob(fob.id, { stage: 'activated' });
+    });
+  }
+
+  pendingActivationCount(): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM activations WHERE status = 'pending'").get() as { n: number }).n;
+  }
+
+  /** Counts for the operator: fobs by outcome, and what waits for the backend. */
+  counts(): { done: number; failed: number; inProgress: number; waitingRegistration: number; waitingActivation: number; freeSerials: number } {
+    const r = this.db.prepare("SELECT SUM(outcome = 'done') AS done, SUM(outcome = 'failed') AS failed, SUM(outcome IS NULL) AS prog FROM fobs").get() as Record<string, number | null>;
+    return {
+      done: r['done'] ?? 0, failed: r['failed'] ?? 0, inProgress: r['prog'] ?? 0,
+      waitingRegistration: this.pendingRegistrationCount(), waitingActivation: this.pendingActivationCount(), freeSerials: this.freeSerialCount(),
+    };
+  }
+}

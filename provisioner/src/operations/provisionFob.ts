@@ -1,0 +1,388 @@
+/**
+ * The per-fob pipeline of the factory station (issue "The factory station"): HELLO → session →
+ * state check → serial → SET_SERIAL → SET_TIME → seed → journal → PROGRAM_SEED → verify →
+ * register → LOCK → activate → label. Every step is journaled before and after it runs, so a
+ * station killed at any instant resumes the fob from what the journal and the fob say, and:
+ *
+ * - a seed reaches a fob only after it is journaled, sealed to the backend, as a held
+ *   registration (so every seed on a fob is registered or scheduled for registration);
+ * - a fob is locked only after the backend acknowledged its registration;
+ * - a fob that fails verification is wiped and set aside, never locked or activated;
+ * - a serial comes from the journal's reserved stock and is never assigned twice.
+ *
+ * The seed lives in memory only between generation and verification and is zeroed after; the
+ * station cannot read it back from the journal (it is sealed to the backend's key). A fob found
+ * programmed but unverified after a crash is therefore wiped and programmed afresh in `random`
+ * mode; in `derived` mode its seed is derived again and verified.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { constantTimeEqual, encodeHex } from '@fobkit/protocol/otp';
+import { sealToRecipient } from '@fobkit/protocol/session';
+import { isProtocolError } from '@fobkit/protocol';
+import type { FobProfile, SeedMode } from '../config/stationConfig.js';
+import { BackendError } from '../errors.js';
+import type { FobRecord, StationJournal } from '../journal/stationJournal.js';
+import type { LabelWriter } from '../station/labelWriter.js';
+import type { SerialPool } from '../station/serialPool.js';
+import type { StationOutbox } from '../station/stationOutbox.js';
+import { describeFobError } from './describeFobError.js';
+import { generateSeed } from './generateSeed.js';
+import { stageAtLeast, type PipelineStep } from './pipelineSteps.js';
+import type { FobHello, ProvisioningSession } from './provisioningSession.js';
+import { chooseVerificationTimes, verifyFobCodes } from './verifyFobCodes.js';
+
+export type StepPhase = 'begin' | 'applied' | 'end' | 'fail';
+
+/** One event per step phase, for the display and `--json`. Never carries a secret. */
+export interface ProvisionStepEvent {
+  type: 'step';
+  port: string;
+  step: PipelineStep;
+  phase: 'begin' | 'end' | 'fail';
+  serial?: string;
+  detail?: Record<string, unknown>;
+  at: number;
+}
+
+export type ProvisionOutcome =
+  /** Locked, registered, activated (or activation queued), label written. */
+  | { outcome: 'done'; serial: string; resumed: boolean; activationPending: boolean }
+  /** Already provisioned, or not this station's to touch: left alone, with why. */
+  | { outcome: 'skipped'; serial?: string; reason: string }
+  /** Set aside: not locked, never activated; why, in the operator's words. */
+  | { outcome: 'failed'; serial?: string; step: PipelineStep; reason: string }
+  /** The fob went away (unplugged, silent); plugging it in again resumes it. */
+  | { outcome: 'interrupted'; serial?: string; step: PipelineStep; reason: string }
+  /** Programmed and verified; its registration waits in the outbox; not locked yet. */
+  | { outcome: 'waiting'; serial: string; reason: string };
+
+export interface ProvisionFobOptions {
+  session: ProvisioningSession;
+  journal: StationJournal;
+  serials: SerialPool;
+  outbox: StationOutbox;
+  labels: LabelWriter;
+  registrationKey: { kid: string; publicKey: Uint8Array };
+  profile: FobProfile;
+  batch: string;
+  seedMode: SeedMode;
+  batchKey?: Uint8Array;
+  verifyTimes: number;
+  /** How long to wait for the backend (serials, registration, activation) before giving up on this fob. */
+  backendWaitMs: number;
+  port: string;
+  clock?: () => number;
+  randomBytes?: (n: number) => Uint8Array;
+  onEvent?: (e: ProvisionStepEvent) => void;
+  /** Called after each phase is journaled (`applied`: the fob did it, the journal does not know yet). Tests crash the station here. */
+  onPhase?: (step: PipelineStep, phase: StepPhase) => void;
+  signal?: AbortSignal;
+}
+
+class StepFailed extends Error {
+  constructor(readonly result: ProvisionOutcome) {
+    super('step failed');
+  }
+}
+
+function seedCheck(secret: Uint8Array): Uint8Array {
+  return sha256(secret).subarray(0, 8);
+}
+
+/**
+ * Provisions the fob behind `session` end to end, or resumes it from the journal.
+ * Never throws for a fob problem (the outcome says what happened); throws only when the journal
+ * itself fails (the station cannot keep its invariants and must stop).
+ */
+export async function provisionFob(options: ProvisionFobOptions): Promise<ProvisionOutcome> {
+  const { session, journal, serials, outbox, labels, profile, batch, seedMode, port } = options;
+  const clock = options.clock ?? (() => Date.now() / 1000);
+  const emit = options.onEvent ?? (() => undefined);
+  const onPhase = options.onPhase ?? (() => undefined);
+  let fob: FobRecord | undefined;
+  let current: PipelineStep = 'hello';
+  let secret: Uint8Array | undefined;
+  let resumed = false;
+
+  const serialOf = (): string | undefined => fob?.serial ?? undefined;
+
+  /** Journals begin, runs `fn`, then journals end together with `commit` in one transaction. */
+  async function step<T>(name: PipelineStep, fn: () => Promise<T>, finish?: (r: T) => { detail?: Record<string, unknown>; commit?: () => void }): Promise<T> {
+    current = name;
+    journal.recordStep(fob?.id ?? null, name, 'begin', undefined, port);
+    emit({ type: 'step', port, step: name, phase: 'begin', serial: serialOf(), at: clock() });
+    onPhase(name, 'begin');
+    let r: T;
+    try {
+      r = await fn();
+    } catch (e) {
+      if (!(e instanceof StepFailed)) {
+        const d = describeFobError(e);
+        journal.recordStep(fob?.id ?? null, name, 'fail', { code: d.code, device: d.deviceName, message: d.message }, port);
+        emit({ type: 'step', port, step: name, phase: 'fail', serial: serialOf(), detail: { code: d.code, message: d.message }, at: clock() });
+      }
+      throw e;
+    }
+    onPhase(name, 'applied');
+    const f = finish?.(r) ?? {};
+    journal.transaction(() => {
+      journal.recordStep(fob?.id ?? null, name, 'end', f.detail, port);
+      f.commit?.();
+    });
+    if (fob) fob = journal.getFob(fob.id);
+    emit({ type: 'step', port, step: name, phase: 'end', serial: serialOf(), detail: f.detail, at: clock() });
+    onPhase(name, 'end');
+    return r;
+  }
+
+  /** A documented failure: journaled on the fob, the step marked failed, the fob set aside. */
+  function fail(name: PipelineStep, reason: string, detail?: Record<string, unknown>): never {
+    journal.transaction(() => {
+      journal.recordStep(fob?.id ?? null, name, 'fail', { reason, ...detail }, port);
+      if (fob) journal.updateFob(fob.id, { outcome: 'failed', failure: reason });
+    });
+    emit({ type: 'step', port, step: name, phase: 'fail', serial: serialOf(), detail: { reason, ...detail }, at: clock() });
+    throw new StepFailed({ outcome: 'failed', serial: serialOf(), step: name, reason });
+  }
+
+  function skip(reason: string, serial?: string): never {
+    journal.recordStep(fob?.id ?? null, 'state-check', 'end', { decision: 'leave-alone', reason }, port);
+    emit({ type: 'step', port, step: 'state-check', phase: 'end', serial: serial ?? serialOf(), detail: { decision: 'leave-alone', reason }, at: clock() });
+    throw new StepFailed({ outcome: 'skipped', serial: serial ?? serialOf(), reason });
+  }
+
+  /** Erases the seed of a fob being set aside; says in words whether that worked. */
+  async function wipeForSetAside(serial: string): Promise<string> {
+    journal.recordStep(fob?.id ?? null, 'wipe', 'begin', undefined, port);
+    try {
+      await session.wipe(serial);
+      journal.recordStep(fob?.id ?? null, 'wipe', 'end', undefined, port);
+      return 'seed erased';
+    } catch (e) {
+      const d = describeFobError(e);
+      journal.recordStep(fob?.id ?? null, 'wipe', 'fail', { code: d.code, message: d.message }, port);
+      return `seed NOT erased (${d.message}): wipe it before reuse`;
+    }
+  }
+
+  try {
+    // ---- HELLO and identity --------------------------------------------------------------
+    const hello: FobHello = await step('hello', () => session.hello(), (h) => ({ detail: { model: h.model, hw: h.hw, fw: h.fw, state: h.state, serial: h.serial } }));
+    const deviceKey = encodeHex(hello.pub);
+    fob = journal.findFobByDeviceKey(deviceKey);
+    const state = hello.state;
+
+    // ---- session (not for a locked fob: nothing on it is ours to change) ------------------
+    if (state !== 'locked') {
+      try {
+        await step('session', () => session.beginSession());
+      } catch (e) {
+        if (e instanceof StepFailed) throw e;
+        const d = describeFobError(e);
+        if (d.kind === 'rejected-station') {
+          fob ??= journal.createFob({ deviceKey, model: hello.model, hw: hello.hw, fw: hello.fw, batch, port });
+          fail('session', `the fob rejected this station's certificate (${d.deviceName ?? d.code}: ${d.message}) — fob left untouched; check the station certificate and the fob's root key`, { code: d.code });
+        }
+        throw e;
+      }
+    }
+
+    // ---- state check: program, resume, leave alone, or explain ----------------------------
+    let from: PipelineStep = 'assign-serial';
+    let heldSeedOnFob = false;
+    await step('state-check', async () => {
+      if (fob && fob.outcome === 'failed') {
+        if (state === 'programmed' && hello.serial) {
+          const wiped = await wipeForSetAside(hello.serial);
+          skip(`set aside earlier (${fob.failure ?? 'failed'}); ${wiped}; not locked`, hello.serial);
+        }
+        skip(`set aside earlier: ${fob.failure ?? 'failed'} — left alone`, hello.serial);
+      }
+      if (state === 'locked') {
+        if (fob && fob.serial === hello.serial && stageAtLeast(fob.stage, 'registered')) {
+          if (fob.outcome === 'done') skip(`${fob.serial} is already provisioned (locked, registered): left alone`, fob.serial);
+          if (fob.stage === 'registered') journal.recordLocked(fob.id, fob.serial);
+          resumed = true;
+          from = 'activate';
+          return;
+        }
+        if (fob) skip(`fob ${hello.serial ?? '?'} is locked but this station never had its registration acknowledged: left alone, report it to support`);
+        skip(`fob ${hello.serial ?? '(no serial)'} is locked and was not provisioned by this station: left alone`, hello.serial);
+      }
+      if (!fob) {
+        if (state === 'blank') {
+          fob = journal.createFob({ deviceKey, model: hello.model, hw: hello.hw, fw: hello.fw, batch, port });
+          return;
+        }
+        skip(`fob is ${state} with serial ${hello.serial ?? '(none)'} but this station has no record of it: left alone (refurbish it with the support tools)`, hello.serial);
+      }
+      journal.updateFob(fob.id, { port });
+      if (fob.serial && hello.serial && fob.serial !== hello.serial) {
+        skip(`fob carries serial ${hello.serial} but this station assigned it ${fob.serial}: left alone, report it`, hello.serial);
+      }
+      const live = journal.liveRegistration(fob.id);
+      const verified = live !== undefined && (live.status === 'pending' || live.status === 'acknowledged');
+      resumed = fob.stage !== 'new';
+      if (state === 'blank' || state === 'serialised') {
+        if (verified) skip(`the journal says ${fob.serial} was verified but the fob is ${state}: left alone, report it`);
+        if (live) journal.cancelRegistration(live.id);
+        from = state === 'blank' ? (fob.serial ? 'set-serial' : 'assign-serial') : 'set-time';
+        return;
+      }
+      if (state === 'programmed') {
+        if (verified) {
+          from = 'register';
+          return;
+        }
+        if (!live) skip(`fob ${hello.serial ?? '?'} is programmed but this station never journaled a seed for it: left alone, report it`);
+        heldSeedOnFob = true;
+        from = seedMode === 'derived' ? 'generate-seed' : 'set-time';
+        return;
+      }
+      skip(`fob reports an unknown state '${state}': left alone`);
+    }, () => ({ detail: { state, journal: fob?.stage ?? null, resumeFrom: from, resumed }, commit: () => undefined }));
+
+    const order: PipelineStep[] = ['assign-serial', 'set-serial', 'set-time', 'generate-seed', 'journal-seed', 'program-seed', 'verify', 'register', 'lock', 'activate', 'label'];
+    const runs = (s: PipelineStep): boolean => order.indexOf(s) >= order.indexOf(from);
+    const f = (): FobRecord => fob!;
+
+    // A programmed fob whose seed the station can no longer know (random mode): erase and redo.
+    if (heldSeedOnFob && seedMode === 'random') {
+      const live = journal.liveRegistration(f().id);
+      const serial = f().serial!;
+      journal.recordStep(f().id, 'wipe', 'begin', { why: 'programmed but not verified before the station stopped' }, port);
+      await session.wipe(serial);
+      journal.transaction(() => {
+        journal.recordStep(f().id, 'wipe', 'end', undefined, port);
+        if (live) journal.cancelRegistration(live.id);
+      });
+    }
+
+    if (runs('assign-serial')) {
+      await step('assign-serial', () => serials.assign(f().id, { signal: options.signal, maxWaitMs: options.backendWaitMs }), (s) => ({ detail: { serial: s } }));
+    }
+    const serial = f().serial!;
+
+    if (runs('set-serial')) {
+      await step('set-serial', () => session.setSerial(serial), (r) => ({ detail: { serial: r.serial, state: r.state }, commit: () => journal.updateFob(f().id, { stage: 'serial-set' }) }));
+    }
+
+    if (runs('set-time')) {
+      await step('set-time', async () => {
+        const a = clock();
+        const before = await session.getStatus();
+        const b = clock();
+        const initialOffset = before.timeValid ? before.time - (a + b) / 2 : null;
+        await session.setTime(clock());
+        const c = clock();
+        const after = await session.getStatus();
+        const d = clock();
+        const clockOffset = Math.round((after.time - (c + d) / 2) * 1000) / 1000;
+        return { initialOffset, clockOffset, rtt: d - c };
+      }, (r) => ({ detail: r, commit: () => journal.updateFob(f().id, { stage: 'time-set', initialOffset: r.initialOffset, clockOffset: r.clockOffset }) }));
+    }
+
+    let registrationId: number | undefined;
+    if (runs('generate-seed')) {
+      await step('generate-seed', async () => {
+        secret = generateSeed({ mode: seedMode, algorithm: profile.algorithm, serial, batchKey: options.batchKey, randomBytes: options.randomBytes });
+      }, () => ({ detail: { mode: seedMode, bytes: secret!.length } }));
+
+      if (heldSeedOnFob) {
+        // derived mode: the seed on the fob is this one if the fob is ours; verification decides.
+        registrationId = journal.liveRegistration(f().id)!.id;
+      } else {
+        await step('journal-seed', async () => {
+          const sealed = sealToRecipient({ recipientPublicKey: options.registrationKey.publicKey, plaintext: secret!, context: `seed:${serial}` });
+          return journal.holdRegistration(f().id, {
+            serial, model: f().model ?? hello.model, sealedSecret: sealed, kid: options.registrationKey.kid,
+            algorithm: profile.algorithm, digits: profile.digits, period: profile.period, t0: profile.t0,
+            batch, provisionedAt: Math.floor(clock()), clockOffset: f().clockOffset ?? 0,
+          });
+        }, (reg) => ({ detail: { registration: reg.id, kid: reg.kid } }));
+        registrationId = journal.liveRegistration(f().id)!.id;
+      }
+
+      await step('program-seed', async () => {
+        let r: { state: string; check: Uint8Array } | undefined;
+        try {
+          r = await session.programSeed({ secret: secret!, algorithm: profile.algorithm, digits: profile.digits, period: profile.period, t0: profile.t0 });
+        } catch (e) {
+          if (!isProtocolError(e, 'BAD_MESSAGE')) throw e;
+        }
+        if (!r || !(r.check instanceof Uint8Array) || !constantTimeEqual(r.check, seedCheck(secret!))) {
+          const wiped = await wipeForSetAside(serial);
+          journal.cancelRegistration(registrationId!);
+          fail('program-seed', `the fob stored a different seed than the one sent (check value mismatch) — ${wiped}; fob set aside, not locked`);
+        }
+        return r;
+      }, (r) => ({ detail: { state: r.state }, commit: () => journal.updateFob(f().id, { stage: 'seed-programmed' }) }));
+
+      const times = chooseVerificationTimes(clock(), options.verifyTimes, profile, options.randomBytes ?? ((n) => globalThis.crypto.getRandomValues(new Uint8Array(n))));
+      await step('verify', async () => {
+        const v = await verifyFobCodes({ session, secret: secret!, profile, times });
+        secret!.fill(0);
+        secret = undefined;
+        if (!v.ok) {
+          const wiped = await wipeForSetAside(serial);
+          journal.cancelRegistration(registrationId!);
+          fail('verify', `verification failed: fob returned ${v.got}, expected ${v.expected} (at ${new Date(v.time * 1000).toISOString()}) — fob set aside, not locked, ${wiped}`, { time: v.time, gotStep: v.gotStep, expectedStep: v.expectedStep });
+        }
+        return v;
+      }, (v) => ({ detail: { times: v.ok ? v.times : [] }, commit: () => journal.releaseRegistration(registrationId!) }));
+    }
+
+    if (runs('register')) {
+      const reg = journal.liveRegistration(f().id);
+      if (!reg) fail('register', 'no registration is journaled for this fob (journal damaged?) — fob set aside, not locked');
+      if (reg.status !== 'acknowledged') {
+        let delivery: 'acknowledged' | 'timeout';
+        try {
+          delivery = await step('register', () => outbox.waitForRegistration(reg.id, { signal: options.signal, maxWaitMs: options.backendWaitMs }), (r) => ({ detail: { delivery: r, waiting: journal.pendingRegistrationCount() } }));
+        } catch (e) {
+          if (e instanceof BackendError) {
+            const wiped = await wipeForSetAside(serial);
+            fail('register', `the backend refused the registration (${e.message}) — fob set aside, not locked, ${wiped}`);
+          }
+          throw e;
+        }
+        if (delivery === 'timeout') {
+          const waiting = journal.pendingRegistrationCount();
+          return { outcome: 'waiting', serial, reason: `backend unreachable: registration waiting in the outbox (${waiting} waiting); fob programmed and verified but NOT locked — plug it in again once the backend is back (${outbox.lastDeliveryError ?? 'no answer'})` };
+        }
+      }
+    }
+
+    if (runs('lock')) {
+      await step('lock', () => session.lock(serial), () => ({ commit: () => journal.recordLocked(f().id, serial) }));
+    }
+
+    let activationPending = false;
+    if (runs('activate')) {
+      const r = await step('activate', () => outbox.waitForActivation(serial, { signal: options.signal, maxWaitMs: options.backendWaitMs }), (d) => ({ detail: { delivery: d } }));
+      activationPending = r === 'timeout';
+    }
+
+    await step('label', async () => {
+      const at = f().provisionedAt ?? journal.liveRegistration(f().id)?.provisionedAt ?? Math.floor(clock());
+      labels.write({ serial, model: f().model ?? hello.model, batch: f().batch, date: new Date(at * 1000).toISOString().slice(0, 10) });
+    }, () => ({ detail: { labels: labels.path }, commit: () => journal.updateFob(f().id, { stage: 'done', outcome: 'done', labelWritten: true }) }));
+
+    return { outcome: 'done', serial, resumed, activationPending };
+  } catch (e) {
+    if (e instanceof StepFailed) return e.result;
+    const d = describeFobError(e);
+    if (d.kind === 'lost') {
+      return { outcome: 'interrupted', serial: serialOf(), step: current, reason: `fob lost at ${current} (${d.message}): plug it in again to resume` };
+    }
+    if ((e as { code?: string }).code === 'JOURNAL_FAILED') throw e;
+    if ((e as { code?: string }).code === 'NO_SERIALS' || e instanceof BackendError) {
+      return { outcome: 'interrupted', serial: serialOf(), step: current, reason: `${current}: ${(e as Error).message} — fob not programmed, plug it in again later` };
+    }
+    const reason = `${current} failed: ${d.deviceName ? `${d.deviceName}: ` : ''}${d.message}`;
+    if (fob) journal.updateFob(fob.id, { failure: reason });
+    return { outcome: 'failed', serial: serialOf(), step: current, reason: `${reason} — fob not locked` };
+  } finally {
+    secret?.fill(0);
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * The station loop: finds the ports (explicit, `auto` by USB id, or watched as fobs come and go),
+ * runs {@link provisionFob} on every port in parallel, keeps the outbox delivering, and returns a
+ * summary. Everything the operator sees comes out as {@link StationEvent}s; printing is the CLI's.
+ */
+import type { FobProfile, SeedMode, UsbId } from '../config/stationConfig.js';
+import { StationError } from '../errors.js';
+import type { StationJournal } from '../journal/stationJournal.js';
+import { sleepMs } from '../backendApi/retryWithBackoff.js';
+import { provisionFob, type ProvisionOutcome, type ProvisionStepEvent, type StepPhase } from '../operations/provisionFob.js';
+import type { PipelineStep } from '../operations/pipelineSteps.js';
+import type { ProvisioningSession } from '../operations/provisioningSession.js';
+import type { LabelWriter } from './labelWriter.js';
+import { listFobPorts, presentPaths, type ListPorts } from './listFobPorts.js';
+import type { SerialPool } from './serialPool.js';
+import type { StationOutbox } from './stationOutbox.js';
+
+/** An open connection to one fob. */
+export interface FobConnection {
+  session: ProvisioningSession;
+  close(): Promise<void>;
+}
+
+export type StationEvent =
+  | ProvisionStepEvent
+  | { type: 'port'; port: string; state: 'attached' | 'detached' | 'open-failed'; reason?: string; at: number }
+  | { type: 'fob'; port: string; result: ProvisionOutcome; elapsed: number; at: number }
+  | { type: 'outbox'; waitingRegistrations: number; waitingActivations: number; lastError?: string; at: number };
+
+export interface FobResult {
+  port: string;
+  result: ProvisionOutcome;
+  elapsed: number;
+}
+
+export interface StationSummary {
+  done: number;
+  failed: number;
+  skipped: number;
+  interrupted: number;
+  waiting: number;
+  results: FobResult[];
+  waitingRegistrations: number;
+  waitingActivations: number;
+  elapsed: number;
+}
+
+export interface RunStationOptions {
+  ports: { kind: 'explicit'; paths: string[] } | { kind: 'auto'; usb: readonly UsbId[] };
+  watch: boolean;
+  /** Stop after this many fobs are done (watch mode); also the ETA's target. */
+  count?: number;
+  /** Port-list poll interval in watch mode. Default 500 ms. */
+  pollMs?: number;
+  /** Before retrying a port whose fob went away but whose path stayed. Default 2 s. */
+  retryInterruptedMs?: number;
+  connect: (port: string, signal: AbortSignal) => Promise<FobConnection>;
+  listPorts?: ListPorts;
+  journal: StationJournal;
+  serials: SerialPool;
+  outbox: StationOutbox;
+  labels: LabelWriter;
+  registrationKey: { kid: string; publicKey: Uint8Array };
+  profile: FobProfile;
+  batch: string;
+  seedMode: SeedMode;
+  batchKey?: Uint8Array;
+  verifyTimes: number;
+  backendWaitMs: number;
+  clock?: () => number;
+  randomBytes?: (n: number) => Uint8Array;
+  onEvent?: (e: StationEvent) => void;
+  onPhase?: (step: PipelineStep, phase: StepPhase) => void;
+  /** Stop taking new fobs (watch mode ends; ports in progress finish). */
+  stopSignal?: AbortSignal;
+  /** Abort everything now (ports in progress are interrupted; the journal resumes them). */
+  abortSignal?: AbortSignal;
+}
+
+/**
+ * Runs the station until every port is handled (or, with `watch`, until `count` fobs are done
+ * or `stopSignal` fires).
+ * @throws StationError NO_PORTS when there is nothing to provision; JOURNAL_FAILED when the journal fails.
+ */
+export async function runStation(o: RunStationOptions): Promise<StationSummary> {
+  const clock = o.clock ?? (() => Date.now() / 1000);
+  const emit = o.onEvent ?? (() => undefined);
+  const started = clock();
+  const results: FobResult[] = [];
+  const busy = new Map<string, Promise<unknown>>();
+  const abort = new AbortController();
+  o.abortSignal?.addEventListener('abort', () => abort.abort(o.abortSignal!.reason), { once: true });
+  let fatal: unknown;
+
+  const emitOutbox = (): void => {
+    emit({ type: 'outbox', waitingRegistrations: o.journal.pendingRegistrationCount(), waitingActivations: o.journal.pendingActivationCount(), lastError: o.outbox.lastDeliveryError, at: clock() });
+  };
+
+  const listPresent = async (): Promise<string[]> =>
+    o.ports.kind === 'explicit' ? (o.watch ? presentPaths(o.ports.paths) : [...o.ports.paths]) : listFobPorts(o.ports.usb, o.listPorts);
+
+  async function work(port: string): Promise<ProvisionOutcome> {
+    const t0 = clock();
+    emit({ type: 'port', port, state: 'attached', at: t0 });
+    let conn: FobConnection;
+    try {
+      conn = await o.connect(port, abort.signal);
+    } catch (e) {
+      const reason = `cannot open ${port}: ${(e as Error).message}`;
+      emit({ type: 'port', port, state: 'open-failed', reason, at: clock() });
+      const result: ProvisionOutcome = { outcome: 'interrupted', step: 'hello', reason };
+      results.push({ port, result, elapsed: clock() - t0 });
+      emit({ type: 'fob', port, result, elapsed: clock() - t0, at: clock() });
+      return result;
+    }
+    let result: ProvisionOutcome;
+    try {
+      result = await provisionFob({
+        session: conn.session, journal: o.journal, serials: o.serials, outbox: o.outbox, labels: o.labels,
+        registrationKey: o.registrationKey, profile: o.profile, batch: o.batch, seedMode: o.seedMode, batchKey: o.batchKey,
+        verifyTimes: o.verifyTimes, backendWaitMs: o.backendWaitMs, port, clock: o.clock, randomBytes: o.randomBytes,
+        onEvent: (e) => emit(e), onPhase: o.onPhase, signal: abort.signal,
+      });
+    } catch (e) {
+      fatal ??= e;
+      abort.abort(e);
+      result = { outcome: 'interrupted', step: 'hello', reason: (e as Error).message };
+    } finally {
+      await conn.close().catch(() => undefined);
+    }
+    const elapsed = clock() - t0;
+    results.push({ port, result, elapsed });
+    emit({ type: 'fob', port, result, elapsed, at: clock() });
+    emitOutbox();
+    return result;
+  }
+
+  const doneCount = (): number => results.filter((r) => r.result.outcome === 'done').length;
+
+  o.outbox.start();
+  emitOutbox();
+  if (!o.watch) {
+    const ports = await listPresent();
+    if (ports.length === 0) throw new StationError('NO_PORTS', o.ports.kind === 'auto' ? `no fob found on USB (looking for ${o.ports.usb.map((u) => `${u.vendorId}:${u.productId}`).join(', ')}); plug one in or use --watch` : 'no port given: use --port PATH or --ports auto');
+    await Promise.all(ports.map((p) => work(p)));
+  } else {
+    // handled: finished ports, not taken again until they disappear (or, when the fob was lost
+    // but the path stayed, until a retry delay passed).
+    const handled = new Map<string, number>();
+    const pollMs = o.pollMs ?? 500;
+    while (!o.stopSignal?.aborted && !abort.signal.aborted && !(o.count !== undefined && doneCount() >= o.count)) {
+      let present: string[];
+      try {
+        present = await listPresent();
+      } catch {
+        present = [...busy.keys()];
+      }
+      const set = new Set(present);
+      for (const p of [...handled.keys()]) {
+        if (!set.has(p)) {
+          handled.delete(p);
+          emit({ type: 'port', port: p, state: 'detached', at: clock() });
+        }
+      }
+      const now = clock();
+      for (const p of present) {
+        const until = handled.get(p);
+        if (busy.has(p) || (until !== undefined && until > now)) continue;
+        handled.delete(p);
+        const job = work(p).then((r) => {
+          busy.delete(p);
+          handled.set(p, r.outcome === 'interrupted' ? clock() + (o.retryInterruptedMs ?? 2000) / 1000 : Number.POSITIVE_INFINITY);
+        });
+        busy.set(p, job);
+      }
+      await sleepMs(pollMs, o.stopSignal).catch(() => undefined);
+    }
+  }
+  await Promise.all(busy.values());
+  if (fatal) throw fatal;
+  await o.outbox.flush();
+  emitOutbox();
+  const count = (k: ProvisionOutcome['outcome']): number => results.filter((r) => r.result.outcome === k).length;
+  return {
+    done: count('done'), failed: count('failed'), skipped: count('skipped'), interrupted: count('interrupted'), waiting: count('waiting'),
+    results, waitingRegistrations: o.journal.pendingRegistrationCount(), waitingActivations: o.journal.pendingActivationCount(), elapsed: clock() - started,
+  };
+}

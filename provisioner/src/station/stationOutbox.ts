@@ -1,0 +1,218 @@
+/**
+ * The outbox: delivers journaled registrations and activations to the backend, retrying with
+ * backoff for as long as it takes, across restarts (the items live in the journal). A port waits
+ * for its own fob's item with {@link StationOutbox.waitForRegistration}; nothing is locked before
+ * the backend has acknowledged the registration.
+ */
+import { BackendError } from '../errors.js';
+import type { StationBackend } from '../backendApi/backendClient.js';
+import { backoffDelayMs } from '../backendApi/retryWithBackoff.js';
+import type { StationJournal } from '../journal/stationJournal.js';
+
+export interface StationOutboxOptions {
+  journal: StationJournal;
+  backend: StationBackend;
+  clock?: () => number;
+  /** Retry delays for one item, from `baseDelayMs` doubling up to `maxDelayMs`. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Called after every attempt (the display shows the waiting count). */
+  onChange?: () => void;
+}
+
+export type DeliveryResult = 'acknowledged' | 'timeout';
+
+interface Waiter {
+  resolve: (r: DeliveryResult) => void;
+  reject: (e: unknown) => void;
+}
+
+const MAX_PARALLEL = 8;
+
+export class StationOutbox {
+  private readonly journal: StationJournal;
+  private readonly backend: StationBackend;
+  private readonly clock: () => number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly onChange?: () => void;
+  private readonly regWaiters = new Map<number, Set<Waiter>>();
+  private readonly actWaiters = new Map<string, Set<Waiter>>();
+  private readonly inFlight = new Set<string>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private pumping: Promise<void> | undefined;
+  private again = false;
+  private stopped = true;
+  private lastError: string | undefined;
+
+  constructor(options: StationOutboxOptions) {
+    this.journal = options.journal;
+    this.backend = options.backend;
+    this.clock = options.clock ?? (() => Date.now() / 1000);
+    this.baseDelayMs = options.baseDelayMs ?? 500;
+    this.maxDelayMs = options.maxDelayMs ?? 30_000;
+    this.onChange = options.onChange;
+  }
+
+  /** The last delivery error, for the operator ("backend unreachable: ECONNREFUSED"). */
+  get lastDeliveryError(): string | undefined {
+    return this.lastError;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.kick();
+  }
+
+  /** Stops retrying (items stay in the journal); waits for attempts in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.pumping;
+  }
+
+  /** Attempts every due item now. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pumping = this.pump().finally(() => {
+      this.pumping = undefined;
+      if (this.again) {
+        this.again = false;
+        this.kick();
+      } else this.schedule();
+    });
+  }
+
+  /** Resolves when everything due has been attempted once (tests, shutdown). */
+  async flush(): Promise<void> {
+    this.kick();
+    while (this.pumping) await this.pumping;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    const next = [this.journal.nextRegistrationAttemptAt(), this.journal.nextActivationAttemptAt()].filter((t): t is number => t !== undefined);
+    if (next.length === 0) return;
+    const delayMs = Math.max(20, (Math.min(...next) - this.clock()) * 1000);
+    this.timer = setTimeout(() => { this.timer = undefined; this.kick(); }, Math.min(delayMs, 60_000));
+    this.timer.unref?.();
+  }
+
+  private async pump(): Promise<void> {
+    const now = this.clock();
+    const jobs: Promise<void>[] = [];
+    for (const r of this.journal.dueRegistrations(now, MAX_PARALLEL)) {
+      const key = `r${r.id}`;
+      if (this.inFlight.has(key)) continue;
+      this.inFlight.add(key);
+      jobs.push(this.deliverRegistration(r.id).finally(() => this.inFlight.delete(key)));
+    }
+    for (const a of this.journal.dueActivations(now, MAX_PARALLEL)) {
+      const key = `a${a.serial}`;
+      if (this.inFlight.has(key)) continue;
+      this.inFlight.add(key);
+      jobs.push(this.deliverActivation(a.serial).finally(() => this.inFlight.delete(key)));
+    }
+    await Promise.all(jobs);
+    if (jobs.length) this.onChange?.();
+  }
+
+  private retryAt(attempts: number): number {
+    return this.clock() + backoffDelayMs(attempts + 1, this.baseDelayMs, this.maxDelayMs) / 1000;
+  }
+
+  private async deliverRegistration(id: number): Promise<void> {
+    const reg = this.journal.getRegistration(id);
+    if (reg.status !== 'pending') return;
+    try {
+      await this.backend.register(reg);
+      this.journal.acknowledgeRegistration(id);
+      this.lastError = undefined;
+      this.settle(this.regWaiters, id, (w) => w.resolve('acknowledged'));
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      if (e instanceof BackendError && !e.retryable) {
+        this.journal.rejectRegistration(id, msg);
+        this.settle(this.regWaiters, id, (w) => w.reject(e));
+      } else {
+        this.lastError = msg;
+        this.journal.failRegistrationAttempt(id, msg, this.retryAt(reg.attempts));
+      }
+    }
+  }
+
+  private async deliverActivation(serial: string): Promise<void> {
+    const act = this.journal.getActivation(serial);
+    if (!act || act.status !== 'pending') return;
+    try {
+      await this.backend.activate(serial);
+      this.journal.acknowledgeActivation(serial);
+      this.lastError = undefined;
+      this.settle(this.actWaiters, serial, (w) => w.resolve('acknowledged'));
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      this.lastError = msg;
+      // A refused activation is retried at the slowest pace: the fob is locked and registered,
+      // only its availability waits, and an operator can see why in the journal.
+      const attempts = e instanceof BackendError && !e.retryable ? 30 : act.attempts;
+      this.journal.failActivationAttempt(serial, msg, this.retryAt(attempts));
+    }
+  }
+
+  private settle<K>(map: Map<K, Set<Waiter>>, key: K, fn: (w: Waiter) => void): void {
+    const set = map.get(key);
+    if (!set) return;
+    map.delete(key);
+    for (const w of set) fn(w);
+  }
+
+  private wait<K>(map: Map<K, Set<Waiter>>, key: K, options: { signal?: AbortSignal; maxWaitMs: number }): Promise<DeliveryResult> {
+    return new Promise<DeliveryResult>((resolve, reject) => {
+      const set = map.get(key) ?? new Set<Waiter>();
+      map.set(key, set);
+      const done = (): void => {
+        clearTimeout(t);
+        options.signal?.removeEventListener('abort', onAbort);
+        set.delete(w);
+        if (set.size === 0 && map.get(key) === set) map.delete(key);
+      };
+      const w: Waiter = {
+        resolve: (r) => { done(); resolve(r); },
+        reject: (e) => { done(); reject(e); },
+      };
+      const t = setTimeout(() => w.resolve('timeout'), options.maxWaitMs);
+      const onAbort = (): void => w.reject(options.signal!.reason);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      set.add(w);
+      this.kick();
+    });
+  }
+
+  /**
+   * Waits until registration `id` is acknowledged ('acknowledged'), or `maxWaitMs` passes
+   * ('timeout': it stays in the outbox).
+   * @throws BackendError when the backend refused it for good (conflict, rejected, unauthorized).
+   */
+  async waitForRegistration(id: number, options: { signal?: AbortSignal; maxWaitMs: number }): Promise<DeliveryResult> {
+    const reg = this.journal.getRegistration(id);
+    if (reg.status === 'acknowledged') return 'acknowledged';
+    if (reg.status === 'rejected') throw new BackendError('BACKEND_REJECTED', `backend refused the registration of ${reg.serial}: ${reg.lastError ?? ''}`, 0);
+    if (reg.status !== 'pending') throw new TypeError(`registration #${id} is ${reg.status}, not pending`);
+    return this.wait(this.regWaiters, id, options);
+  }
+
+  /** Waits until the activation of `serial` is acknowledged, or `maxWaitMs` passes. */
+  async waitForActivation(serial: string, options: { signal?: AbortSignal; maxWaitMs: number }): Promise<DeliveryResult> {
+    const act = this.journal.getActivation(serial);
+    if (!act) throw new TypeError(`no activation is journaled for ${serial}`);
+    if (act.status === 'acknowledged') return 'acknowledged';
+    return this.wait(this.actWaiters, serial, options);
+  }
+}
