@@ -1,2 +1,24 @@
-/** @fobkit/backend: the reference validation service. */
-export const BACKEND_VERSION = '0.1.0';
+/**
+ * @fobkit/backend: the reference validation service. The library surface is what the CLI,
+ * tests, the benchmark and in-package tools (seed-file import/export) build on.
+ */
+export { BACKEND_VERSION } from './version.js';
+export { BackendError, isBackendError, HTTP_STATUS, type BackendErrorCode } from './errors.js';
+export { openBackend, defaultKekFile, systemClock, DEFAULT_SQLITE_PATH, type Backend, type OpenBackendOptions } from './openBackend.js';
+export { createHttpServer, DEFAULT_MAX_BODY_BYTES, type HttpServerOptions } from './http/createHttpServer.js';
+export { startServer, type StartServerOptions, type RunningServer } from './http/startServer.js';
+export { DEFAULT_POLICY, type BackendContext, type BackendPolicy, type Clock } from './service/context.js';
+export { ROLES, type Role } from './crypto/apiKeys.js';
+export { createApiKey, revokeApiKey, listApiKeys, authenticateApiKey } from './service/apiKeyStore.js';
+export { reserveSerials } from './service/serials.js';
+export { getRegistrationKey } from './service/registrationKey.js';
+export {
+  registerToken, importToken, exportTokenSecret, activateToken, assignToken, unbindToken, revokeToken, setTokenEnabled, describeToken,
+  type RegisterTokenInput, type ImportTokenInput, type StoreTokenResult, type TokenView, type OtpProfile,
+} from './service/tokens.js';
+export { checkCode, resyncToken, type CheckResult, type ResyncResult } from './service/support.js';
+export { enrolApp, revokeApp, describeUser, unlockUser, type EnrolAppResult, type UserView } from './service/users.js';
+export { validateCode, type ValidateResult, type ValidateFailure } from './service/validate.js';
+export { rotateKek, type RotateKekResult } from './service/rotateKek.js';
+export { verifyAuditChain, type AuditVerifyResult } from './audit/auditLog.js';
+export type { TokenState } from './store/rows.js';

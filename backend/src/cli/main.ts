@@ -1,6 +1,170 @@
 #!/usr/bin/env node
-/** The `fobkit-backend` command line. */
+/**
+ * The `fobkit-backend` command line: serve, keys create|list|revoke, kek rotate, audit verify.
+ * Exit codes (DEVELOPERS.md): 0 success, 1 negative result (audit chain broken), 2 usage or bad
+ * input, 3 could not run (database, KEK file, port), 70 bug.
+ */
+import { userInfo } from 'node:os';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { BackendError } from '../errors.js';
+import { ROLES, type Role } from '../crypto/apiKeys.js';
+import { BACKEND_VERSION } from '../version.js';
+import { openBackend, defaultKekFile } from '../openBackend.js';
+import { startServer } from '../http/startServer.js';
+import { createApiKey, listApiKeys, revokeApiKey } from '../service/apiKeyStore.js';
+import { rotateKek } from '../service/rotateKek.js';
+import { verifyAuditChain } from '../audit/auditLog.js';
+import { openDb, parseDbLocation } from '../store/db.js';
+import { migrate } from '../store/migrations.js';
+import { DEFAULT_POLICY, type BackendPolicy } from '../service/context.js';
 
-await yargs(hideBin(process.argv)).scriptName('fobkit-backend').strict().demandCommand(1).help().parseAsync();
+const EXIT = { ok: 0, negative: 1, usage: 2, cannotRun: 3, bug: 70 } as const;
+
+function actor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+}
+
+function print(json: boolean, obj: Record<string, unknown>, text: string): void {
+  process.stdout.write(json ? `${JSON.stringify(obj)}\n` : `${text}\n`);
+}
+
+function fail(e: unknown, json: boolean): never {
+  let code: number = EXIT.bug;
+  let message = e instanceof Error ? e.message : String(e);
+  if (e instanceof BackendError) code = e.code === 'CONFIG' || e.code === 'UNKNOWN_KID' ? EXIT.cannotRun : e.code === 'INTERNAL' ? EXIT.bug : EXIT.usage;
+  else if (e instanceof Error && /ECONNREFUSED|ENOENT|EACCES|SQLITE_CANTOPEN|unable to open|does not exist|password authentication/i.test(`${e.message} ${(e as { code?: string }).code ?? ''}`)) code = EXIT.cannotRun;
+  if (code === EXIT.bug) message = `bug: ${message}`;
+  if (json) process.stdout.write(`${JSON.stringify({ event: 'error', code: e instanceof BackendError ? e.code : 'ERROR', message })}\n`);
+  else process.stderr.write(`fobkit-backend: ${message}\n`);
+  process.exit(code);
+}
+
+const dbOptions = {
+  db: { type: 'string', default: 'sqlite:fobkit-backend.db', describe: 'sqlite:PATH or postgres://user@host/db' },
+  'kek-file': { type: 'string', describe: 'KEK file (default: beside the SQLite file, or ./fobkit-backend.kek)' },
+  json: { type: 'boolean', default: false, describe: 'one JSON object per line' },
+} as const;
+
+await yargs(hideBin(process.argv))
+  .scriptName('fobkit-backend')
+  .version(BACKEND_VERSION)
+  .command('serve', 'run the HTTP API', (y) => y.options({
+    ...dbOptions,
+    listen: { type: 'string', default: '127.0.0.1:8700', describe: 'host:port (port 0: any free port)' },
+    window: { type: 'number', default: DEFAULT_POLICY.window, describe: 'steps accepted either side of a fob\'s predicted step' },
+    'lockout-failures': { type: 'number', default: DEFAULT_POLICY.throttle.lockoutFailures },
+    'lockout-seconds': { type: 'number', default: DEFAULT_POLICY.throttle.lockoutSeconds },
+    'max-body-bytes': { type: 'number', default: 16384 },
+  }), async (a) => {
+    try {
+      if (!Number.isInteger(a.window) || a.window < 0 || a.window > 10) throw new BackendError('INVALID_REQUEST', '--window must be an integer from 0 to 10');
+      const policy: Partial<BackendPolicy> = { window: a.window, throttle: { ...DEFAULT_POLICY.throttle, lockoutFailures: a['lockout-failures'], lockoutSeconds: a['lockout-seconds'] } };
+      const running = await startServer({ db: a.db, kekFile: a['kek-file'], listen: a.listen, policy, maxBodyBytes: a['max-body-bytes'] });
+      const { backend } = running;
+      print(a.json, { event: 'ready', url: running.url, db: backend.ctx.db.description, kekFile: backend.kekFile, createdKek: backend.createdKek, pid: process.pid, version: BACKEND_VERSION },
+        `fobkit-backend ${BACKEND_VERSION} listening on ${running.url} (${backend.ctx.db.description}, KEK ${backend.kekFile}${backend.createdKek ? ', created' : ''})`);
+      const stop = (): void => {
+        void running.close().then(() => process.exit(0), () => process.exit(EXIT.cannotRun));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    } catch (e) {
+      fail(e, a.json);
+    }
+  })
+  .command('keys', 'manage API keys', (y) => y
+    .command('create', 'make a key; prints it once (only its hash is stored)', (y2) => y2.options({
+      ...dbOptions,
+      role: { choices: ROLES, demandOption: true },
+      label: { type: 'string', describe: 'who or what uses it' },
+    }), async (a) => {
+      try {
+        const b = await openBackend({ db: a.db, kekFile: a['kek-file'] });
+        try {
+          const k = await createApiKey(b.ctx, actor(), a.role as Role, a.label);
+          print(a.json, { event: 'key-created', id: k.id, role: k.role, key: k.token }, `${k.token}\n(role ${k.role}, id ${k.id}: store it now, it is not shown again)`);
+        } finally {
+          await b.close();
+        }
+      } catch (e) {
+        fail(e, a.json);
+      }
+    })
+    .command('list', 'list keys (never the secrets)', (y2) => y2.options(dbOptions), async (a) => {
+      try {
+        const b = await openBackend({ db: a.db, kekFile: a['kek-file'] });
+        try {
+          const keys = await listApiKeys(b.ctx);
+          if (a.json) print(true, { event: 'keys', keys }, '');
+          else for (const k of keys) process.stdout.write(`${k.id}  ${k.role.padEnd(9)}  ${k.revokedAt ? 'revoked' : 'active '}  ${k.label ?? ''}\n`);
+        } finally {
+          await b.close();
+        }
+      } catch (e) {
+        fail(e, a.json);
+      }
+    })
+    .command('revoke <id>', 'revoke a key (servers stop accepting it within 5 s)', (y2) => y2.options(dbOptions).positional('id', { type: 'string', demandOption: true }), async (a) => {
+      try {
+        const b = await openBackend({ db: a.db, kekFile: a['kek-file'] });
+        try {
+          await revokeApiKey(b.ctx, actor(), a.id);
+          print(a.json, { event: 'key-revoked', id: a.id }, `revoked ${a.id}`);
+        } finally {
+          await b.close();
+        }
+      } catch (e) {
+        fail(e, a.json);
+      }
+    })
+    .demandCommand(1))
+  .command('kek', 'key-encryption key', (y) => y
+    .command('rotate', 're-encrypt every secret at rest under a new KEK', (y2) => y2.options(dbOptions), async (a) => {
+      try {
+        const location = parseDbLocation(a.db);
+        const kekFile = a['kek-file'] ?? defaultKekFile(location);
+        const b = await openBackend({ db: a.db, kekFile, createKek: false });
+        try {
+          const r = await rotateKek(b.ctx, kekFile, actor());
+          print(a.json, { event: 'kek-rotated', ...r }, `KEK rotated to ${r.newKekId}: ${r.rewrapped} secrets re-encrypted, retired ${r.retired.join(', ')}`);
+        } finally {
+          await b.close();
+        }
+      } catch (e) {
+        fail(e, a.json);
+      }
+    })
+    .demandCommand(1))
+  .command('audit', 'the audit log', (y) => y
+    .command('verify', 'check the hash chain of the audit log', (y2) => y2.options({ db: dbOptions.db, json: dbOptions.json }), async (a) => {
+      try {
+        const db = await openDb(parseDbLocation(a.db));
+        try {
+          await migrate(db);
+          const r = await verifyAuditChain(db);
+          if (r.ok) print(a.json, { event: 'audit-verified', ...r }, `audit log intact: ${r.entries} entries, head ${r.head}`);
+          else print(a.json, { event: 'audit-broken', ...r }, `audit log BROKEN at entry ${r.seq} (${r.reason}); ${r.entries} entries before it verify`);
+          if (!r.ok) process.exitCode = EXIT.negative;
+        } finally {
+          await db.close();
+        }
+      } catch (e) {
+        fail(e, a.json);
+      }
+    })
+    .demandCommand(1))
+  .strict()
+  .demandCommand(1)
+  .fail((msg, err, y) => {
+    if (err) fail(err, false);
+    void y;
+    process.stderr.write(`fobkit-backend: ${msg} (see fobkit-backend --help)\n`);
+    process.exit(EXIT.usage);
+  })
+  .help()
+  .parseAsync();

@@ -1,0 +1,34 @@
+/** The request body schemas of every endpoint (also rendered into the OpenAPI document). */
+import { base64url, int, num, obj, oneOf, optional, str } from './schema.js';
+import { MAX_RESERVE } from '../service/serials.js';
+
+/** 2100-01-01: a bound on every timestamp, so no arithmetic overflows a step counter. */
+const MAX_TIME = 4_102_444_800;
+const code = str({ min: 6, max: 8, pattern: /^[0-9]+$/, description: 'the code shown on the fob or app' });
+export const USER_PATTERN = /^[\p{L}\p{N}._@+\\-]{1,128}$/u;
+
+export const bodies = {
+  reserve: obj({ count: int({ min: 1, max: MAX_RESERVE, description: 'how many serials' }) }),
+  register: obj({
+    serial: str({ max: 32, description: 'fobkit serial with check digit, e.g. FK00000013' }),
+    model: str({ max: 64 }),
+    sealedSecret: base64url({ maxBytes: 256, description: 'the seed sealed to the registration key with context seed:<serial>' }),
+    kid: str({ max: 64, description: 'the registration key id the seed was sealed to' }),
+    algorithm: oneOf(['sha1', 'sha256', 'sha512'] as const),
+    digits: oneOf([6, 7, 8] as const),
+    period: int({ min: 1, max: 3600 }),
+    t0: num({ min: 0, max: MAX_TIME }),
+    batch: optional(str({ max: 64 })),
+    provisionedAt: num({ min: 0, max: MAX_TIME, description: 'Unix seconds' }),
+    clockOffset: num({ min: -86_400, max: 86_400, description: 'fob clock minus true time at provisioning, seconds (positive: fob ahead)' }),
+  }),
+  none: obj({}),
+  assign: obj({ user: str({ max: 128, pattern: USER_PATTERN }) }),
+  unbind: obj({ reason: str({ max: 200, description: 'e.g. lost, returned, broken' }) }),
+  reason: obj({ reason: optional(str({ max: 200 })) }),
+  check: obj({ code, time: optional(num({ min: 0, max: MAX_TIME, description: 'when the code was shown (Unix seconds); default now' })) }),
+  resync: obj({ code1: code, code2: code }),
+  enrolApp: obj({ label: optional(str({ max: 64, description: 'e.g. "iPhone"' })) }),
+  validate: obj({ user: str({ max: 128, pattern: USER_PATTERN }), code: str({ min: 1, max: 16, description: 'what the user typed' }) }),
+};
+

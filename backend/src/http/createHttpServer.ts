@@ -1,0 +1,181 @@
+/**
+ * The HTTP front: plain node:http with a segment router, bearer-key authentication (cached
+ * briefly), role checks, bounded JSON bodies and strict schemas. Every failure is
+ * `{ error: { code, message } }` with the status of its code; bad input is always a 4xx, and a
+ * 500 means a bug (logged without request data).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Role } from '../crypto/apiKeys.js';
+import { BackendError } from '../errors.js';
+import type { BackendContext } from '../service/context.js';
+import { authenticateApiKey } from '../service/apiKeyStore.js';
+import { buildRoutes, type Route } from './routes.js';
+import { buildOpenApi } from './openapi.js';
+
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
+/** How long a key lookup is reused; a revoked key stops working within this time. */
+const AUTH_CACHE_MS = 5_000;
+const AUTH_CACHE_MAX = 1_000;
+
+export interface HttpServerOptions {
+  maxBodyBytes?: number;
+  /** Where bugs are reported (never request bodies). Default stderr. */
+  logError?: (message: string) => void;
+}
+
+interface CompiledRoute {
+  route: Route;
+  segments: string[];
+}
+
+function compile(routes: Route[]): CompiledRoute[] {
+  return routes.map((route) => ({ route, segments: route.path.split('/').slice(1) }));
+}
+
+function match(c: CompiledRoute, parts: string[]): Record<string, string> | undefined {
+  if (c.segments.length !== parts.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < parts.length; i++) {
+    const s = c.segments[i]!;
+    if (s.startsWith('{')) params[s.slice(1, -1)] = parts[i]!;
+    else if (s !== parts[i]) return undefined;
+  }
+  return params;
+}
+
+function send(res: ServerResponse, status: number, body: unknown, extra?: Record<string, string>): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...extra });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, e: BackendError, extra?: Record<string, string>): void {
+  send(res, e.status, { error: { code: e.code, message: e.message } }, extra);
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > limit) {
+      reject(new BackendError('PAYLOAD_TOO_LARGE', `request body over ${limit} bytes`));
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        reject(new BackendError('PAYLOAD_TOO_LARGE', `request body over ${limit} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (e) => {
+      if (!failed) reject(e);
+    });
+  });
+}
+
+export function createHttpServer(ctx: BackendContext, options: HttpServerOptions = {}): Server {
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const logError = options.logError ?? ((m: string) => process.stderr.write(`${m}\n`));
+  let openapiDoc: unknown;
+  const routes = compile(buildRoutes(() => (openapiDoc ??= buildOpenApi(routesList))));
+  const routesList = routes.map((r) => r.route);
+  const authCache = new Map<string, { id: string; role: Role; until: number }>();
+
+  const authenticate = async (header: string | undefined): Promise<{ id: string; role: Role }> => {
+    const m = header ? /^Bearer ([!-~]{1,200})$/.exec(header) : null;
+    if (!m) throw new BackendError('UNAUTHORIZED', 'send an API key as Authorization: Bearer <key>');
+    const token = m[1]!;
+    const now = Date.now();
+    const hit = authCache.get(token);
+    if (hit && hit.until > now) return hit;
+    const who = await authenticateApiKey(ctx, token);
+    if (!who) throw new BackendError('UNAUTHORIZED', 'unknown or revoked API key');
+    if (authCache.size >= AUTH_CACHE_MAX) authCache.clear();
+    authCache.set(token, { ...who, until: now + AUTH_CACHE_MS });
+    return who;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pathname = q === -1 ? url : url.slice(0, q);
+    let parts: string[];
+    try {
+      parts = pathname.split('/').slice(1).map((p) => decodeURIComponent(p));
+    } catch {
+      throw new BackendError('INVALID_REQUEST', 'the path is not valid percent-encoding');
+    }
+    let found: { route: Route; params: Record<string, string> } | undefined;
+    let otherMethod = false;
+    for (const c of routes) {
+      const params = match(c, parts);
+      if (!params) continue;
+      if (c.route.method === req.method) {
+        found = { route: c.route, params };
+        break;
+      }
+      otherMethod = true;
+    }
+    if (!found) {
+      req.resume();
+      if (otherMethod) throw new BackendError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${pathname}`);
+      throw new BackendError('NOT_FOUND', `no endpoint ${pathname}`);
+    }
+    const { route, params } = found;
+    let actor = 'anonymous';
+    if (route.roles.length > 0) {
+      const who = await authenticate(req.headers.authorization);
+      if (!route.roles.includes(who.role)) {
+        req.resume();
+        throw new BackendError('FORBIDDEN', `a ${who.role} key may not call ${route.method} ${route.path}`);
+      }
+      actor = who.id;
+    }
+    let body: unknown;
+    if (req.method === 'POST' || req.method === 'DELETE') {
+      const raw = await readBody(req, maxBody);
+      if (!route.body) {
+        if (raw.length > 0) throw new BackendError('INVALID_REQUEST', `${route.method} ${route.path} takes no body`);
+      } else {
+        let value: unknown = {};
+        if (raw.length > 0) {
+          const type = req.headers['content-type'] ?? '';
+          if (!/^application\/json\s*(;|$)/i.test(type)) throw new BackendError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+          try {
+            value = JSON.parse(raw.toString('utf8'));
+          } catch {
+            throw new BackendError('INVALID_JSON', 'the body is not valid JSON');
+          }
+        }
+        body = route.body.parse(value, 'body');
+      }
+    } else {
+      req.resume();
+    }
+    const query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+    const out = await route.handler(ctx, { params, query, body, actor });
+    send(res, out.status ?? 200, out.body);
+  };
+
+  return createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (res.headersSent) return;
+      if (e instanceof BackendError && e.status < 500) {
+        sendError(res, e, e.code === 'UNAUTHORIZED' ? { 'www-authenticate': 'Bearer' } : e.code === 'PAYLOAD_TOO_LARGE' ? { connection: 'close' } : undefined);
+        return;
+      }
+      logError(`fobkit-backend: ${req.method} ${(req.url ?? '').split('?')[0]} failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+      sendError(res, e instanceof BackendError ? e : new BackendError('INTERNAL', 'internal error'));
+    });
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * Opens a backend: the database (migrated), the KEK keyring (created beside an SQLite file when
+ * missing) and the registration key. The result's `ctx` is what every service operation takes;
+ * it is also the entry point for tools in this package such as seed-file import/export.
+ */
+import { resolve } from 'node:path';
+import { ensureKeyringFile, loadKeyring } from './crypto/keyring.js';
+import { openDb, parseDbLocation, type DbLocation } from './store/db.js';
+import { migrate } from './store/migrations.js';
+import { DEFAULT_POLICY, type BackendContext, type BackendPolicy, type Clock } from './service/context.js';
+import { ensureRegistrationKey } from './service/registrationKey.js';
+
+export const DEFAULT_SQLITE_PATH = 'fobkit-backend.db';
+
+export interface OpenBackendOptions {
+  /** `sqlite:PATH` or `postgres://…`; default `sqlite:./fobkit-backend.db`. */
+  db?: string;
+  /** Default: `<sqlite path>.kek`, or `./fobkit-backend.kek` for PostgreSQL. */
+  kekFile?: string;
+  /** Create the KEK file when missing (the server does; other commands do not). Default true. */
+  createKek?: boolean;
+  /** Unix seconds. Tests inject one; production uses the system clock. */
+  clock?: Clock;
+  policy?: Partial<BackendPolicy>;
+}
+
+export interface Backend {
+  ctx: BackendContext;
+  location: DbLocation;
+  kekFile: string;
+  /** True when this open created the KEK file. */
+  createdKek: boolean;
+  close(): Promise<void>;
+}
+
+export function defaultKekFile(location: DbLocation): string {
+  return location.dialect === 'sqlite' ? `${resolve(location.path)}.kek` : resolve('fobkit-backend.kek');
+}
+
+export const systemClock: Clock = () => Date.now() / 1000;
+
+export async function openBackend(options: OpenBackendOptions = {}): Promise<Backend> {
+  const location = parseDbLocation(options.db ?? `sqlite:${DEFAULT_SQLITE_PATH}`);
+  const kekFile = resolve(options.kekFile ?? defaultKekFile(location));
+  const createdKek = options.createKek === false ? false : ensureKeyringFile(kekFile);
+  const keyring = loadKeyring(kekFile);
+  const clock = options.clock ?? systemClock;
+  const db = await openDb(location);
+  try {
+    await migrate(db, clock);
+    const policy: BackendPolicy = { ...DEFAULT_POLICY, ...options.policy };
+    const ctx: BackendContext = { db, keyring, clock, policy };
+    await ensureRegistrationKey(ctx);
+    return {
+      ctx,
+      location,
+      kekFile,
+      createdKek,
+      close: async () => {
+        keyring.dispose();
+        await db.close();
+      },
+    };
+  } catch (e) {
+    keyring.dispose();
+    await db.close();
+    throw e;
+  }
+}

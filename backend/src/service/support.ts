@@ -1,0 +1,99 @@
+/**
+ * Support's tools on one fob: `check` (does this code match, and at what offset, over a wide
+ * window, consuming nothing) and `resync` (two consecutive codes re-anchor the drift model).
+ */
+import { createOtpKey, MAX_VERIFY_WINDOW, totpStep, verifyTotp, constantTimeEqual } from '@fobkit/protocol/otp';
+import { BackendError } from '../errors.js';
+import { anchorOnStep } from '../otp/driftModel.js';
+import { auditedTransaction, type BackendContext } from './context.js';
+import { clearQuarantine, getTokenRow, openTokenSeed } from './tokens.js';
+
+export type CheckResult =
+  | { ok: true; offsetSteps: number; offsetSeconds: number; step: number; state: string }
+  | { ok: false; reason: 'malformed' | 'mismatch' };
+
+function searchWindow(ctx: BackendContext, period: number): number {
+  return Math.min(MAX_VERIFY_WINDOW, Math.ceil(ctx.policy.checkWindowSeconds / period));
+}
+
+function stepAt(time: number, period: number, t0: number): number {
+  if (time < t0) throw new BackendError('INVALID_REQUEST', `time ${time} is before the token's t0 ${t0}`);
+  return totpStep({ time, period, t0 });
+}
+
+/**
+ * POST /v1/tokens/{serial}/check. Touches no counter and consumes no step; a match on a
+ * quarantined fob clears the quarantine (the fob is proven to be the one in hand and working).
+ */
+export async function checkCode(ctx: BackendContext, actor: string, serial: string, code: string, time?: number): Promise<CheckResult> {
+  const row = await getTokenRow(ctx.db, serial);
+  const at = time ?? ctx.clock();
+  stepAt(at, row.period, row.t0);
+  const seed = openTokenSeed(ctx, row);
+  const key = createOtpKey({ secret: seed, algorithm: row.algorithm, digits: row.digits });
+  seed.fill(0);
+  let r;
+  try {
+    r = verifyTotp({ secret: key, code, time: at, period: row.period, t0: row.t0, window: searchWindow(ctx, row.period) });
+  } finally {
+    key.dispose();
+  }
+  await auditedTransaction(ctx, async (_tx, audit) => {
+    await audit({ actor, action: 'token.check', subject: serial, detail: r.ok ? { ok: true, offsetSteps: r.delta } : { ok: false, reason: r.reason } });
+  });
+  if (!r.ok) return r;
+  const state = row.state === 'quarantined' ? (await clearQuarantine(ctx, actor, serial)).state : row.state;
+  return { ok: true, offsetSteps: r.delta, offsetSeconds: r.delta * row.period, step: r.step, state };
+}
+
+export type ResyncResult =
+  | { ok: true; offsetSteps: number; offsetSeconds: number }
+  | { ok: false; reason: 'malformed' | 'mismatch' | 'replayed' };
+
+/**
+ * POST /v1/tokens/{serial}/resync: finds the step s (nearest now first, within the check
+ * window) where code1 is the code of s and code2 of s+1; re-anchors the drift model there and
+ * consumes both steps, so the two codes can never be replayed.
+ */
+export async function resyncToken(ctx: BackendContext, actor: string, serial: string, code1: string, code2: string): Promise<ResyncResult> {
+  const row = await getTokenRow(ctx.db, serial);
+  if (row.state === 'revoked') throw new BackendError('INVALID_STATE', `token ${serial} is revoked: cannot resync`);
+  const valid = (c: string): boolean => typeof c === 'string' && c.length === row.digits && /^[0-9]+$/.test(c);
+  if (!valid(code1) || !valid(code2)) return { ok: false, reason: 'malformed' };
+  const now = ctx.clock();
+  const current = stepAt(now, row.period, row.t0);
+  const seed = openTokenSeed(ctx, row);
+  const key = createOtpKey({ secret: seed, algorithm: row.algorithm, digits: row.digits });
+  seed.fill(0);
+  let found: number | undefined;
+  try {
+    const w = searchWindow(ctx, row.period);
+    for (let i = 0; i <= 2 * w && found === undefined; i++) {
+      const d = i === 0 ? 0 : i % 2 === 1 ? -((i + 1) >> 1) : i >> 1;
+      const s = current + d;
+      if (s < 0) continue;
+      if (constantTimeEqual(key.codeAt(s), code1) && constantTimeEqual(key.codeAt(s + 1), code2)) found = s;
+    }
+  } finally {
+    key.dispose();
+  }
+  if (found === undefined) {
+    await auditedTransaction(ctx, (_tx, audit) => audit({ actor, action: 'token.resync', subject: serial, detail: { ok: false, reason: 'mismatch' } }));
+    return { ok: false, reason: 'mismatch' };
+  }
+  const last = found + 1;
+  const drift = anchorOnStep(last, now, row, ctx.policy.drift);
+  return auditedTransaction(ctx, async (tx, audit) => {
+    const { changes } = await tx.run(
+      `UPDATE tokens SET last_step = ?, last_used = ?, anchor_time = ?, anchor_offset = ?, anchor_err = ?, rate_lo = ?, rate_hi = ?,
+        fail_count = 0, fail_last = NULL, locked_until = NULL, updated_at = ? WHERE serial = ? AND last_step < ?`,
+      [last, now, drift.anchorTime, drift.anchorOffset, drift.anchorErr, drift.rateLo, drift.rateHi, now, serial, last]);
+    const offsetSteps = last - current;
+    if (changes !== 1) {
+      await audit({ actor, action: 'token.resync', subject: serial, detail: { ok: false, reason: 'replayed' } });
+      return { ok: false, reason: 'replayed' } as const;
+    }
+    await audit({ actor, action: 'token.resync', subject: serial, detail: { ok: true, offsetSteps } });
+    return { ok: true, offsetSteps, offsetSeconds: offsetSteps * row.period } as const;
+  });
+}

@@ -1,0 +1,59 @@
+/**
+ * SQLite through better-sqlite3: WAL journal with synchronous=NORMAL (durable across process
+ * crashes; the last commits may be lost on power loss, the usual WAL trade-off) and a busy
+ * timeout so several processes on one file queue for the write lock. better-sqlite3 is
+ * synchronous; prepared statements are cached per SQL text.
+ */
+import Database from 'better-sqlite3';
+import type { Db, DbExecutor, SqlValue } from './db.js';
+
+export function openSqliteDb(path: string): Db {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  const cache = new Map<string, Database.Statement>();
+  const prepare = (sql: string): Database.Statement => {
+    let s = cache.get(sql);
+    if (!s) {
+      s = db.prepare(sql);
+      cache.set(sql, s);
+    }
+    return s;
+  };
+  const exec: DbExecutor = {
+    all: async <T>(sql: string, params: readonly SqlValue[] = []) => prepare(sql).all(...params) as T[],
+    get: async <T>(sql: string, params: readonly SqlValue[] = []) => prepare(sql).get(...params) as T | undefined,
+    run: async (sql: string, params: readonly SqlValue[] = []) => ({ changes: prepare(sql).run(...params).changes }),
+  };
+  // Transactions are serialised in this process; BEGIN IMMEDIATE serialises them across processes.
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    dialect: 'sqlite',
+    description: `sqlite:${path}`,
+    ...exec,
+    transaction<T>(fn: (tx: DbExecutor) => Promise<T>): Promise<T> {
+      const run = async (): Promise<T> => {
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await fn(exec);
+          db.exec('COMMIT');
+          return result;
+        } catch (e) {
+          if (db.inTransaction) db.exec('ROLLBACK');
+          throw e;
+        }
+      };
+      const p = queue.then(run, run);
+      queue = p.catch(() => undefined);
+      return p;
+    },
+    exec: async (sql) => {
+      db.exec(sql);
+    },
+    close: async () => {
+      db.close();
+    },
+  };
+}
