@@ -1,0 +1,91 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StationJournal, type RegistrationPayload } from './stationJournal.js';
+
+let dir: string;
+let journal: StationJournal;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'fobkit-journal-'));
+  journal = StationJournal.open({ path: join(dir, 'station.db') });
+});
+afterEach(() => {
+  journal.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const payload = (serial: string): RegistrationPayload => ({
+  serial, model: 'FK-1', sealedSecret: new Uint8Array(77).fill(7), kid: 'rk1', algorithm: 'sha1', digits: 6, period: 60, t0: 0,
+  batch: 'B', provisionedAt: 1_800_000_000, clockOffset: 0.01,
+});
+
+describe('StationJournal', () => {
+  it('never gives a serial to two fobs, and gives a fob the same serial again', () => {
+    journal.addReservedSerials(['FK00000013', 'FK00000021']);
+    const a = journal.createFob({ deviceKey: 'aa', batch: 'B' });
+    const b = journal.createFob({ deviceKey: 'bb', batch: 'B' });
+    const c = journal.createFob({ deviceKey: 'cc', batch: 'B' });
+    expect(journal.assignSerial(a.id)).toBe('FK00000013');
+    expect(journal.assignSerial(a.id)).toBe('FK00000013');
+    expect(journal.assignSerial(b.id)).toBe('FK00000021');
+    expect(journal.assignSerial(c.id)).toBeUndefined();
+    journal.addReservedSerials(['FK00000013']); // a block seen twice adds nothing
+    expect(journal.freeSerialCount()).toBe(0);
+    expect(journal.getFob(a.id).stage).toBe('serial-assigned');
+  });
+
+  it('moves a registration held → pending → acknowledged and the fob with it; survives a reopen', () => {
+    journal.addReservedSerials(['FK00000013']);
+    const fob = journal.createFob({ deviceKey: 'aa', batch: 'B' });
+    journal.assignSerial(fob.id);
+    const held = journal.holdRegistration(fob.id, payload('FK00000013'));
+    expect(held.status).toBe('held');
+    expect(journal.dueRegistrations(Number.MAX_SAFE_INTEGER)).toHaveLength(0); // a held seed is never sent
+    journal.releaseRegistration(held.id);
+    expect(journal.getFob(fob.id).stage).toBe('verified');
+    expect(journal.pendingRegistrationCount()).toBe(1);
+    journal.failRegistrationAttempt(held.id, 'ECONNREFUSED', 2_000_000_000);
+    expect(journal.dueRegistrations(1_999_999_999)).toHaveLength(0);
+    journal.close();
+    journal = StationJournal.open({ path: join(dir, 'station.db') });
+    const due = journal.dueRegistrations(2_000_000_000);
+    expect(due.map((r) => [r.serial, r.attempts, r.lastError])).toEqual([['FK00000013', 1, 'ECONNREFUSED']]);
+    expect(Buffer.from(due[0]!.sealedSecret).equals(Buffer.from(payload('x').sealedSecret))).toBe(true);
+    journal.acknowledgeRegistration(held.id);
+    expect(journal.getFob(fob.id).stage).toBe('registered');
+    expect(journal.pendingRegistrationCount()).toBe(0);
+  });
+
+  it('a new seed for the same fob cancels the held one; only one live registration per serial', () => {
+    journal.addReservedSerials(['FK00000013']);
+    const fob = journal.createFob({ deviceKey: 'aa', batch: 'B' });
+    journal.assignSerial(fob.id);
+    const first = journal.holdRegistration(fob.id, payload('FK00000013'));
+    const second = journal.holdRegistration(fob.id, payload('FK00000013'));
+    expect(journal.getRegistration(first.id).status).toBe('canceled');
+    expect(journal.liveRegistration(fob.id)!.id).toBe(second.id);
+    journal.releaseRegistration(second.id);
+    // A verified registration is never superseded silently: a third seed conflicts.
+    expect(() => journal.holdRegistration(fob.id, payload('FK00000013'))).toThrow(/UNIQUE/);
+  });
+
+  it('LOCK journals an activation item in the same transaction', () => {
+    journal.addReservedSerials(['FK00000013']);
+    const fob = journal.createFob({ deviceKey: 'aa', batch: 'B' });
+    journal.assignSerial(fob.id);
+    journal.recordLocked(fob.id, 'FK00000013');
+    expect(journal.getFob(fob.id).stage).toBe('locked');
+    expect(journal.pendingActivationCount()).toBe(1);
+    journal.acknowledgeActivation('FK00000013');
+    expect(journal.getFob(fob.id).stage).toBe('activated');
+    expect(journal.counts()).toMatchObject({ waitingActivation: 0, inProgress: 1 });
+  });
+
+  it('records each step with JSON detail', () => {
+    const fob = journal.createFob({ deviceKey: 'aa', batch: 'B' });
+    journal.recordStep(fob.id, 'set-time', 'begin', undefined, '/dev/pts/3');
+    journal.recordStep(fob.id, 'set-time', 'end', { clockOffset: 0.002 }, '/dev/pts/3');
+    expect(journal.stepsOf(fob.id).map((s) => [s.step, s.phase, s.detail])).toEqual([['set-time', 'begin', null], ['set-time', 'end', { clockOffset: 0.002 }]]);
+  });
+});
