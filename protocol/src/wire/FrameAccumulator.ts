@@ -8,9 +8,9 @@
  * than that is counted once as `oversize` and skipped without being stored.
  */
 import { FrameError, type FrameErrorReason } from '../errors.js';
-import { decodeCobs } from './cobs.js';
+import { tryDecodeCobs } from './cobs.js';
 import { FRAME_DELIMITER, MAX_FRAME_BYTES, MIN_FRAME_BYTES } from './constants.js';
-import { unpackFrame, type Frame } from './frame.js';
+import { frameErrorOf, tryUnpackFrame, type Frame, type FrameRejection } from './frame.js';
 
 /** What a decoder counted since it was created. */
 export interface FrameDecoderStats {
@@ -105,7 +105,7 @@ export class FrameAccumulator {
         const bytes = this.#length + segment.length;
         this.#length = 0;
         this.#discarding = true;
-        this.#drop(new FrameError('oversize', `run of more than ${this.maxEncodedBytes} bytes without a delimiter`), bytes);
+        this.#drop({ reason: 'oversize' }, bytes, () => new FrameError('oversize', `run of more than ${this.maxEncodedBytes} bytes without a delimiter`));
       } else if (delimiterAt !== -1 && this.#length === 0) {
         if (segment.length > 0) this.#decode(segment, frames);
       } else {
@@ -145,19 +145,24 @@ export class FrameAccumulator {
   }
 
   #decode(encoded: Uint8Array, frames: Frame[]): void {
-    try {
-      // decodeCobs copies, so the frame never aliases the reused buffer.
-      frames.push(unpackFrame(decodeCobs(encoded, this.maxFrameBytes)));
-      this.stats.frames++;
-    } catch (e) {
-      if (!(e instanceof FrameError)) throw e;
-      this.#drop(e, encoded.length);
+    // No exceptions on this path: noise on a fresh cable is many rejections per second.
+    const decoded = tryDecodeCobs(encoded, this.maxFrameBytes); // a copy: frames never alias the reused buffer
+    if (typeof decoded === 'string') {
+      this.#drop({ reason: decoded }, encoded.length, () => new FrameError(decoded, decoded === 'cobs' ? 'COBS: a 0x00 inside the frame or a group running past its end' : `decoded frame exceeds ${this.maxFrameBytes} bytes`));
+      return;
     }
+    const result = tryUnpackFrame(decoded);
+    if ('body' in result) {
+      frames.push(result);
+      this.stats.frames++;
+      return;
+    }
+    this.#drop(result, encoded.length, () => frameErrorOf(result, decoded.length));
   }
 
-  #drop(error: FrameError, bytes: number): void {
-    this.stats[statKey[error.reason]]++;
+  #drop(rejection: FrameRejection | { reason: 'cobs' }, bytes: number, error: () => FrameError): void {
+    this.stats[statKey[rejection.reason]]++;
     this.stats.droppedBytes += bytes;
-    this.#onDrop?.({ reason: error.reason, bytes, error });
+    if (this.#onDrop) this.#onDrop({ reason: rejection.reason, bytes, error: error() });
   }
 }

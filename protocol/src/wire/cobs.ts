@@ -46,25 +46,36 @@ export function encodeCobs(data: Uint8Array): Uint8Array {
  *   when the output would exceed `maxDecoded`.
  */
 export function decodeCobs(encoded: Uint8Array, maxDecoded = Number.MAX_SAFE_INTEGER): Uint8Array {
+  const out = tryDecodeCobs(encoded, maxDecoded);
+  if (out === 'cobs') throw new FrameError('cobs', 'COBS: a 0x00 inside the frame or a group running past its end');
+  if (out === 'oversize') throw new FrameError('oversize', `COBS: decoded frame exceeds ${maxDecoded} bytes`);
+  return out;
+}
+
+/**
+ * {@link decodeCobs} without exceptions, for the stream decoder's hot path: garbage on a
+ * freshly plugged cable produces a rejection per stray 0x00, and an Error (with its stack) per
+ * rejection costs more than the decoding itself.
+ */
+export function tryDecodeCobs(encoded: Uint8Array, maxDecoded: number): Uint8Array | 'cobs' | 'oversize' {
   // Decoded output is never longer than the input, so this allocation is bounded by the caller's buffer.
   const out = new Uint8Array(Math.min(encoded.length, maxDecoded + 1));
   let o = 0;
   let i = 0;
   while (i < encoded.length) {
     const code = encoded[i]!;
-    if (code === 0) throw new FrameError('cobs', `COBS: 0x00 inside a frame at offset ${i}`);
+    if (code === 0) return 'cobs';
     const end = i + code;
-    if (end > encoded.length) throw new FrameError('cobs', `COBS: group at offset ${i} runs past the end`);
-    const dataLength = code - 1;
-    if (o + dataLength > maxDecoded) throw new FrameError('oversize', `COBS: decoded frame exceeds ${maxDecoded} bytes`);
+    if (end > encoded.length) return 'cobs';
+    if (o + code - 1 > maxDecoded) return 'oversize';
     for (let j = i + 1; j < end; j++) {
       const b = encoded[j]!;
-      if (b === 0) throw new FrameError('cobs', `COBS: 0x00 inside a frame at offset ${j}`);
+      if (b === 0) return 'cobs';
       out[o++] = b;
     }
     i = end;
     if (code !== 0xff && i < encoded.length) {
-      if (o + 1 > maxDecoded) throw new FrameError('oversize', `COBS: decoded frame exceeds ${maxDecoded} bytes`);
+      if (o + 1 > maxDecoded) return 'oversize';
       out[o++] = 0;
     }
   }

@@ -66,18 +66,43 @@ export function packFrame(frame: Frame): Uint8Array {
  * @throws FrameError 'short', 'oversize', 'crc' or 'version' (the last with the header attached).
  */
 export function unpackFrame(bytes: Uint8Array): Frame {
-  if (bytes.length < MIN_FRAME_BYTES) throw new FrameError('short', `frame of ${bytes.length} bytes is shorter than ${MIN_FRAME_BYTES}`);
-  if (bytes.length > MAX_FRAME_BYTES) throw new FrameError('oversize', `frame of ${bytes.length} bytes exceeds ${MAX_FRAME_BYTES}`);
+  const result = tryUnpackFrame(bytes);
+  if ('body' in result) return result;
+  throw frameErrorOf(result, bytes.length);
+}
+
+/** Why {@link tryUnpackFrame} rejected bytes; the header is there for a 'version' rejection. */
+export type FrameRejection =
+  | { reason: 'short' | 'oversize' }
+  | { reason: 'crc'; expected: number; actual: number }
+  | { reason: 'version'; header: FrameHeader };
+
+/** {@link unpackFrame} without exceptions (the stream decoder's hot path). */
+export function tryUnpackFrame(bytes: Uint8Array): Frame | FrameRejection {
+  if (bytes.length < MIN_FRAME_BYTES) return { reason: 'short' };
+  if (bytes.length > MAX_FRAME_BYTES) return { reason: 'oversize' };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const crcAt = bytes.length - FRAME_CRC_BYTES;
   const expected = view.getUint32(crcAt, false);
   const actual = crc32(bytes.subarray(0, crcAt));
-  if (expected !== actual) throw new FrameError('crc', `frame CRC-32 mismatch (expected ${hex32(expected)}, computed ${hex32(actual)})`);
+  if (expected !== actual) return { reason: 'crc', expected, actual };
   const header = { version: bytes[0]!, flags: bytes[1]!, type: bytes[2]!, requestId: view.getUint16(3, false) };
-  if (header.version !== PROTOCOL_VERSION) {
-    throw new FrameError('version', `frame version ${header.version} is not supported (this side speaks ${PROTOCOL_VERSION})`, { header });
-  }
+  if (header.version !== PROTOCOL_VERSION) return { reason: 'version', header };
   return { ...header, body: bytes.subarray(FRAME_HEADER_BYTES, crcAt) };
+}
+
+/** The FrameError for a rejection of `length` decoded bytes. */
+export function frameErrorOf(rejection: FrameRejection, length: number): FrameError {
+  switch (rejection.reason) {
+    case 'short':
+      return new FrameError('short', `frame of ${length} bytes is shorter than ${MIN_FRAME_BYTES}`);
+    case 'oversize':
+      return new FrameError('oversize', `frame of ${length} bytes exceeds ${MAX_FRAME_BYTES}`);
+    case 'crc':
+      return new FrameError('crc', `frame CRC-32 mismatch (expected ${hex32(rejection.expected)}, computed ${hex32(rejection.actual)})`);
+    case 'version':
+      return new FrameError('version', `frame version ${rejection.header.version} is not supported (this side speaks ${PROTOCOL_VERSION})`, { header: rejection.header });
+  }
 }
 
 /**
