@@ -48,6 +48,8 @@ export interface SimulatorOptions {
   batteryProfile?: BatteryProfile;
   displayTimeoutSeconds?: number;
   onEvent?: (index: number, event: FobEvent) => void;
+  /** Tears a flash commit of the first boot (QA of interrupted manufacture; the power-cut matrix). */
+  powerCutAtBoot?: PowerCut;
 }
 
 interface HardwareFile extends FobHardwareSnapshot {
@@ -245,6 +247,7 @@ async function startFob(index: number, o: SimulatorOptions, transport: SimTransp
     ...(o.batteryProfile ? { batteryProfile: o.batteryProfile } : {}),
     ...(o.displayTimeoutSeconds ? { displayTimeoutSeconds: o.displayTimeoutSeconds } : {}),
     timing,
+    ...(o.powerCutAtBoot ? { powerCutAtBoot: o.powerCutAtBoot } : {}),
     ...(saveHardware ? { onHardwareChange: saveHardware } : {}),
     ...(o.onEvent ? { onEvent: (e: FobEvent) => o.onEvent!(index, e) } : {}),
   });

@@ -70,6 +70,8 @@ export interface FobOptions {
   /** Called whenever battery-backed state changed (the simulator saves its side file). */
   onHardwareChange?: (snapshot: FobHardwareSnapshot) => void;
   onEvent?: (event: FobEvent) => void;
+  /** Arms a power cut before the first boot's flash read (to tear the very first commit). */
+  powerCutAtBoot?: PowerCut;
 }
 
 export type FobCommand =
@@ -115,6 +117,8 @@ export class Fob {
   private readonly options: FobOptions;
   private readonly clock: SimulationClock;
   private readonly randomBytes: RandomBytes;
+  /** The fob's own copy of its hardware-unique key (the caller may zero theirs). */
+  private readonly huk: Uint8Array;
   private store!: FlashStore;
   private record!: FobRecord;
   private flashStatus: FlashStatus | 'recovered' = 'ok';
@@ -131,6 +135,7 @@ export class Fob {
     if (options.huk.length !== 32) throw new RangeError('huk must be 32 bytes');
     if (options.rootPublicKey.length !== 32) throw new RangeError('rootPublicKey must be 32 bytes (Ed25519)');
     this.options = options;
+    this.huk = options.huk.slice();
     this.index = options.index;
     this.clock = options.clock;
     this.rootPublicKey = options.rootPublicKey;
@@ -142,7 +147,7 @@ export class Fob {
     this.battery = hw ? new Battery(hw.battery, options.batteryProfile ?? DEFAULT_BATTERY_PROFILE) : Battery.fresh(now, options.batteryProfile ?? DEFAULT_BATTERY_PROFILE);
     this.presses = hw?.presses ?? 0;
     this.display = new Display(options.displayTimeoutSeconds);
-    this.boot();
+    this.boot(options.powerCutAtBoot);
   }
 
   /**
@@ -150,11 +155,12 @@ export class Fob {
    * valid record is reformatted and flagged `flashRecovered`, so the fob says so instead of
    * pretending to be new (FLASH.md §4).
    */
-  private boot(): void {
+  private boot(powerCut?: PowerCut): void {
     this.store = new FlashStore(this.options.flash, this.options.hardwareId);
+    if (powerCut) this.store.armPowerCut(powerCut);
     this.lastAuthFailureAt = this.clock.now();
     const loaded = this.store.load();
-    let record = loaded.payload ? decodeFobRecord(loaded.payload, this.options.huk, this.store.hardwareId) : null;
+    let record = loaded.payload ? decodeFobRecord(loaded.payload, this.huk, this.store.hardwareId) : null;
     this.flashStatus = loaded.status;
     if (loaded.status === 'ok' && !record) this.flashStatus = 'corrupt';
     if (!record) {
@@ -169,7 +175,7 @@ export class Fob {
       this.poweredOn = true;
       this.commitSync(record);
       if (!this.poweredOn) return;
-      if (recovered) this.flashStatus = 'recovered';
+      this.flashStatus = recovered ? 'recovered' : 'ok';
     } else if (record.flashRecovered) {
       this.flashStatus = 'recovered';
     }
@@ -287,7 +293,7 @@ export class Fob {
   }
 
   private commitSync(next: FobRecord) {
-    const payload = encodeFobRecord(next, this.options.huk, this.store.hardwareId, this.randomBytes);
+    const payload = encodeFobRecord(next, this.huk, this.store.hardwareId, this.randomBytes);
     try {
       const cost = this.store.commit(payload);
       if (this.record && this.record !== next && this.record.seed && this.record.seed !== next.seed) this.record.seed.secret.fill(0);
@@ -457,6 +463,7 @@ export class Fob {
   close(): void {
     this.options.flash.close();
     this.zeroRecord();
+    this.huk.fill(0);
   }
 
   private zeroRecord(): void {

@@ -31,6 +31,7 @@ export class RawStation {
   private readonly io: ByteDuplex;
   private readonly acc = new FrameAccumulator();
   private readonly waiting = new Map<number, (f: Frame) => void>();
+  private readonly timers = new Map<number, ReturnType<typeof setTimeout>>();
   private nextId = 1;
   private session: { send: SecureChannel; receive: SecureChannel } | null = null;
   private lastHello: { request: Uint8Array; response: Uint8Array; pub: Uint8Array } | null = null;
@@ -60,10 +61,13 @@ export class RawStation {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(requestId);
+        this.timers.delete(requestId);
         reject(new Error(`no answer to request ${requestId} within ${timeoutMs} ms`));
       }, timeoutMs);
+      this.timers.set(requestId, timer);
       this.waiting.set(requestId, (f) => {
         clearTimeout(timer);
+        this.timers.delete(requestId);
         resolve(f);
       });
     });
@@ -122,6 +126,13 @@ export class RawStation {
     if (!opened.ok) throw new Error(`BEGIN_SESSION answer refused: ${opened.reason}`);
     this.session = { send: hs.send, receive: hs.receive };
     return { ok: true, body: decodeResponse(MessageType.BEGIN_SESSION, opened.plaintext), frame };
+  }
+
+  /** Forgets every pending request (the fob went dark; their answers will never come). */
+  cancelAll(): void {
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.waiting.clear();
   }
 
   dropSession(): void {
