@@ -1,10 +1,13 @@
 /**
  * `npm run bench:otp`: codes per second of the OTP fast path (`createOtpKey`, precomputed HMAC
  * states) against plain node:crypto `createHmac` per code (the baseline) and otplib (comparison
- * only), for SHA-1 and SHA-256, measured in one run with interleaved rounds. Exits 1 when the
- * fast path misses its bar: ≥ 1.5× the baseline for SHA-1, ≥ 1.0× for SHA-256 (issue 2).
+ * only), for SHA-1, SHA-256 and (for information) SHA-512, measured in one run with interleaved
+ * rounds. Exits 1 when the fast path misses its bar: ≥ 1.5× the baseline for SHA-1, ≥ 1.0× for
+ * SHA-256 (issue 2). Run with --expose-gc (the npm script does) so that one contender's garbage
+ * is collected between slices instead of inside the next contender's.
  *
- * Options: `--rounds N` (default 7), `--slice-ms N` (default 250), `--json`.
+ * Options: `--rounds N` (default 7), `--slice-ms N` (default 200), `--json`.
+
  */
 import { createHmac } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -12,14 +15,15 @@ import { generateSync } from 'otplib';
 import { createOtpKey, dynamicTruncate, encodeCounter, type OtpAlgorithm } from '@fobkit/protocol/otp';
 import { measureInterleaved, type Contender } from './_interleaved.js';
 
-const BARS: Record<'sha1' | 'sha256', number> = { sha1: 1.5, sha256: 1.0 };
+/** The bars of issue 2; SHA-512 (rare on fobs) is measured for information only. */
+const BARS: Record<OtpAlgorithm, number | undefined> = { sha1: 1.5, sha256: 1.0, sha512: undefined };
 const DIGITS = 6;
 const MODULUS = 10 ** DIGITS;
 /** Support's scan starts around today's 60 s step; the figure does not depend on the counter. */
 const START_COUNTER = Math.floor(1_795_000_000 / 60);
 
 const { values } = parseArgs({
-  options: { rounds: { type: 'string', default: '7' }, 'slice-ms': { type: 'string', default: '250' }, json: { type: 'boolean', default: false } },
+  options: { rounds: { type: 'string', default: '7' }, 'slice-ms': { type: 'string', default: '200' }, json: { type: 'boolean', default: false } },
 });
 const rounds = Number(values.rounds);
 const sliceMs = Number(values['slice-ms']);
@@ -72,12 +76,14 @@ function contenders(algorithm: OtpAlgorithm): Contender[] {
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const started = performance.now();
-const report: { algorithm: string; results: { name: string; codesPerSecond: number; ratioToBaseline: number }[]; bar: number; ok: boolean }[] = [];
-for (const algorithm of ['sha1', 'sha256'] as const) {
+if (typeof (globalThis as { gc?: unknown }).gc !== 'function') console.error('bench:otp: run with node --expose-gc for steadier figures');
+const report: { algorithm: string; results: { name: string; codesPerSecond: number; ratioToBaseline: number }[]; bar: number | undefined; ok: boolean }[] = [];
+for (const algorithm of ['sha1', 'sha256', 'sha512'] as const) {
   const results = measureInterleaved(contenders(algorithm), { rounds, sliceMs, warmupMs: 300 });
   const baseline = results[1]!.opsPerSecond;
   const rows = results.map((r) => ({ name: r.name, codesPerSecond: r.opsPerSecond, ratioToBaseline: r.opsPerSecond / baseline }));
-  report.push({ algorithm, results: rows, bar: BARS[algorithm], ok: rows[0]!.ratioToBaseline >= BARS[algorithm] });
+  const bar = BARS[algorithm];
+  report.push({ algorithm, results: rows, bar, ok: bar === undefined || rows[0]!.ratioToBaseline >= bar });
 }
 const seconds = (performance.now() - started) / 1000;
 
@@ -93,7 +99,8 @@ if (values.json) {
   }
   console.log('');
   for (const { algorithm, results, bar, ok } of report) {
-    console.log(`${ok ? 'PASS' : 'FAIL'} ${algorithm}: fast path ${results[0]!.ratioToBaseline.toFixed(2)}× baseline (bar ≥ ${bar.toFixed(1)}×)`);
+    const verdict = bar === undefined ? 'INFO' : ok ? 'PASS' : 'FAIL';
+    console.log(`${verdict} ${algorithm}: fast path ${results[0]!.ratioToBaseline.toFixed(2)}× baseline (${bar === undefined ? 'no bar' : `bar ≥ ${bar.toFixed(1)}×`})`);
   }
   console.log(`\n(${seconds.toFixed(1)} s)`);
 }

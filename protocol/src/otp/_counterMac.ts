@@ -12,7 +12,7 @@ export interface CounterMac {
   wipe(): void;
 }
 
-/** HMAC key blocks are at most one hash block here: secrets are capped at 64 bytes (otpOptions). */
+/** SHA-1/SHA-256 block size; secrets are capped at 64 bytes (otpOptions), so a key never needs hashing first. */
 export const HMAC_BLOCK_BYTES = 64;
 
 /** RFC 2104 §2 pad bytes. */
@@ -20,12 +20,13 @@ export const IPAD = 0x36;
 export const OPAD = 0x5c;
 
 /**
- * Loads `key` zero-padded to 64 bytes and XORed with `pad` into `w[0..15]` as big-endian words,
- * the first block of the inner (ipad) or outer (opad) hash.
+ * Loads `key` zero-padded to `blockBytes` and XORed with `pad` into the first `blockBytes / 4`
+ * entries of `w` as big-endian 32-bit words: the first block of the inner (ipad) or outer
+ * (opad) hash.
  */
-export function loadPaddedKeyBlock(key: Uint8Array, pad: number, w: Int32Array): void {
+export function loadPaddedKeyBlock(key: Uint8Array, pad: number, w: Int32Array, blockBytes = HMAC_BLOCK_BYTES): void {
   if (key.length > HMAC_BLOCK_BYTES) throw new RangeError(`secret must be at most ${HMAC_BLOCK_BYTES} bytes for the fast path`);
-  for (let i = 0; i < 16; i++) {
+  for (let i = 0; i < blockBytes / 4; i++) {
     let word = 0;
     for (let j = 0; j < 4; j++) {
       const k = 4 * i + j;

@@ -8,7 +8,7 @@
 import type { CounterMac } from './_counterMac.js';
 import { createSha1CounterMac } from './_sha1.js';
 import { createSha256CounterMac } from './_sha256.js';
-import { createSha512CounterMac } from './_nobleSha512.js';
+import { createSha512CounterMac } from './_sha512.js';
 import { DIGITS_POWER } from './hotp.js';
 import {
   assertAlgorithm, assertDigits, assertSecret,
