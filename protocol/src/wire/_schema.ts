@@ -9,8 +9,11 @@ export interface UintSpec { kind: 'uint'; min: number; max: number }
 /** Finite number, min..max, fractions allowed (Unix seconds): CBOR uint, or float16/32/64. */
 export interface NumberSpec { kind: 'number'; min: number; max: number }
 export interface BoolSpec { kind: 'bool' }
-/** Text string; lengths in UTF-8 bytes; `charset` restricts the characters. */
-export interface TextSpec { kind: 'text'; minLength: number; maxLength: number; charset: 'printable' | 'digits' | 'utf8' }
+/**
+ * Text string; lengths in UTF-8 bytes; `charset` restricts the characters: `printable` is
+ * 0x20..0x7E, `digits` 0-9, `serial` a letter or digit followed by letters, digits, `_`, `.`, `-`.
+ */
+export interface TextSpec { kind: 'text'; minLength: number; maxLength: number; charset: 'printable' | 'digits' | 'serial' | 'utf8' }
 /** Text string, one of `values`. */
 export interface EnumSpec { kind: 'enum'; values: readonly string[] }
 /** Byte string, minLength..maxLength bytes (fixed when equal). */
@@ -51,6 +54,7 @@ export interface FieldIssue { field: string; problem: string; kind: 'type' | 'ra
 const utf8 = new TextEncoder();
 const PRINTABLE = /^[\x20-\x7e]*$/;
 const DIGITS = /^[0-9]*$/;
+const SERIAL = /^(?:[A-Za-z0-9][A-Za-z0-9_.-]*)?$/;
 
 /**
  * Checks one value against its spec and returns the value to keep (byte strings are copied so
@@ -74,6 +78,7 @@ export function checkField(field: string, spec: FieldSpec, value: unknown): { va
       const length = spec.charset === 'utf8' ? utf8.encode(value).length : value.length;
       if (spec.charset === 'printable' && !PRINTABLE.test(value)) return { field, kind: 'range', problem: 'must be printable ASCII' };
       if (spec.charset === 'digits' && !DIGITS.test(value)) return { field, kind: 'range', problem: 'must be decimal digits' };
+      if (spec.charset === 'serial' && !SERIAL.test(value)) return { field, kind: 'range', problem: 'must be a letter or digit followed by letters, digits, _ . -' };
       if (length < spec.minLength || length > spec.maxLength) return { field, kind: 'range', problem: `must be ${spec.minLength}..${spec.maxLength} bytes long` };
       return { value };
     }

@@ -4,6 +4,8 @@ import type { FieldSpec, MessageSchema } from './_schema.js';
 
 const printableChar = fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c));
 const digitChar = fc.integer({ min: 0x30, max: 0x39 }).map((c) => String.fromCharCode(c));
+const alnumChar = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789');
+const serialChar = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-');
 const utf8 = new TextEncoder();
 
 export function arbitraryForSpec(spec: FieldSpec): fc.Arbitrary<unknown> {
@@ -20,6 +22,9 @@ export function arbitraryForSpec(spec: FieldSpec): fc.Arbitrary<unknown> {
     case 'text':
       if (spec.charset === 'utf8') {
         return fc.string({ unit: 'grapheme', minLength: spec.minLength, maxLength: Math.floor(spec.maxLength / 4) }).filter((s) => utf8.encode(s).length <= spec.maxLength);
+      }
+      if (spec.charset === 'serial') {
+        return fc.tuple(alnumChar, fc.string({ unit: serialChar, minLength: spec.minLength - 1, maxLength: spec.maxLength - 1 })).map(([a, b]) => a + b);
       }
       return fc.string({ unit: spec.charset === 'digits' ? digitChar : printableChar, minLength: spec.minLength, maxLength: spec.maxLength });
     case 'enum':
@@ -52,7 +57,7 @@ export function largestForSpec(spec: FieldSpec): unknown {
     case 'bool':
       return false;
     case 'text':
-      return (spec.charset === 'digits' ? '9' : 'x').repeat(spec.maxLength);
+      return (spec.charset === 'digits' ? '9' : 'x').repeat(spec.maxLength); // 'x' also suits 'serial'
     case 'enum':
       return spec.values.reduce((a, b) => (b.length > a.length ? b : a));
     case 'bytes':

@@ -14,7 +14,7 @@ export const MAX_WIRE_TIME = 0xffff_ffff;
 const U32 = 0xffff_ffff;
 const TIME = num(0, MAX_WIRE_TIME);
 const STATE = oneOf(LIFECYCLE_STATES);
-const SERIAL = text(1, 32);
+const SERIAL = text(1, 32, 'serial');
 /** Certificate and revocation list bounds match @fobkit/protocol/session. */
 export const MAX_CERT_BYTES = 256;
 export const MAX_CRL_BYTES = 512;
@@ -111,7 +111,7 @@ const table: Table = {
       secret: { spec: bytes(MIN_SECRET_BYTES, MAX_SECRET_BYTES) },
       alg: { spec: oneOf(['sha1', 'sha256', 'sha512']) },
       digits: { spec: uint(6, 8) },
-      period: { spec: uint(1, 86_400) },
+      period: { spec: uint(1, 3_600) },
       t0: { spec: uint(0, U32) },
     },
     response: { state: { spec: STATE }, check: { spec: bytes(8) } },
@@ -122,7 +122,7 @@ const table: Table = {
   },
   [MessageType.CODE_NOW]: {
     request: {},
-    response: { code: { spec: text(6, 8, 'digits') }, step: { spec: uint(0, U32) }, remaining: { spec: num(0, 86_400) } },
+    response: { code: { spec: text(6, 8, 'digits') }, step: { spec: uint(0, U32) }, remaining: { spec: num(0, 3_600) } },
   },
   [MessageType.LOCK]: {
     request: { serial: { spec: SERIAL } },
