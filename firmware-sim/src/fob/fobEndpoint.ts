@@ -28,7 +28,7 @@ import {
   type Frame,
   type RequestBodies,
 } from '@fobkit/protocol/wire';
-import { acceptSession, decodeRevocationList, type SecureChannel } from '@fobkit/protocol/session';
+import { acceptSession, decodeRevocationList, decodeStationCertificate, type SecureChannel } from '@fobkit/protocol/session';
 import { isSimError } from '../errors.js';
 import type { RandomBytes } from '../_types.js';
 import { LinkFaults } from '../link/linkFaults.js';
@@ -247,7 +247,15 @@ export class FobEndpoint {
     if (retryMs > 0) return this.sendError(frame, { error: 'RATE_LIMITED', msg: 'too many failed authentications', retryMs }, false);
     if (!this.hello) return this.sendError(frame, { error: 'BAD_STATE', msg: 'HELLO first: the session is bound to its nonces' }, false);
     const status = fob.status();
-    if (!status.timeValid) return this.sendError(frame, { error: 'CLOCK_INVALID', msg: 'the clock is not set: SET_TIME first, certificates need a time' }, false);
+    let now = status.time;
+    if (!status.timeValid) {
+      // A fob whose battery died has no trusted time, and a locked one accepts SET_TIME only in a
+      // session: refusing here would brick it. Without a clock it cannot check validity periods,
+      // so it checks everything else (root signature, revocation, transcript signature) and takes
+      // the certificate's own start as "now", as devices without a trusted clock do.
+      const cert = decodeStationCertificate(request.cert);
+      now = cert.ok ? cert.certificate.notBefore : 0;
+    }
     await delay(fob.timing.handshakeMs);
     const crl = fob.crl;
     const result = acceptSession({
@@ -257,7 +265,7 @@ export class FobEndpoint {
       request,
       rootPublicKey: fob.rootPublicKey,
       ...(crl.bytes ? { revocationList: crl.bytes } : {}),
-      now: status.time,
+      now,
     });
     // A session is bound to one HELLO: a second BEGIN_SESSION needs a fresh one.
     this.hello = null;

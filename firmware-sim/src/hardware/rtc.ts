@@ -130,6 +130,10 @@ export function driftFromSeed(seed: string, limitPpm = TYPICAL_DRIFT_PPM): numbe
     h ^= seed.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
+  // MurmurHash3's finaliser: FNV alone leaves the high bits of similar strings correlated.
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  h = (h ^ (h >>> 16)) >>> 0;
   const u = h / 0x1_0000_0000;
   return Math.round((u * 2 - 1) * limitPpm * 100) / 100;
 }
