@@ -219,7 +219,8 @@ export class FobSession {
             await this.#busyWait(raw.error, 'BEGIN_SESSION', attempt, options);
             continue;
           }
-          const reason: SessionFailureReason = sessionReasonFromMessage(raw.error.msg) ?? (raw.error.code === WireErrorCode.CLOCK_INVALID ? 'clock-invalid' : 'unknown');
+          const reason: SessionFailureReason | undefined = sessionReasonFromMessage(raw.error.msg) ?? (raw.error.code === WireErrorCode.CLOCK_INVALID ? 'clock-invalid' : undefined);
+          if (reason === undefined) throw device; // e.g. RATE_LIMITED with retryMs: not a verdict on the credentials
           throw new SessionError(reason, `the fob refused the session: ${device.deviceName}${raw.error.msg ? `: ${raw.error.msg}` : ''}`, { cause: device, deviceCode: raw.error.code, deviceName: device.deviceName });
         }
         const { sid } = decodeResponse(MessageType.BEGIN_SESSION, raw.body);
