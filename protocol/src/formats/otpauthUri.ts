@@ -33,11 +33,13 @@ const MAX_URI_LENGTH = 4096;
 
 /**
  * Builds the URI. Contains the secret: show it as a QR code once, never log it.
- * @throws TypeError/RangeError on an empty account, a ':' in the issuer, bad secret or parameters.
+ * @throws TypeError/RangeError on an empty account, a ':' in the issuer or account, bad secret or parameters.
  */
 export function buildOtpauthUri(key: OtpauthKey): string {
   if (key.type !== 'totp' && key.type !== 'hotp') throw new RangeError(`type must be 'totp' or 'hotp', got ${String(key.type)}`);
-  if (typeof key.account !== 'string' || key.account === '') throw new TypeError('account must be a non-empty string');
+  if (typeof key.account !== 'string' || key.account.trim() === '') throw new TypeError('account must be a non-empty string');
+  // Key Uri Format: neither part of the label may contain a colon (it separates them).
+  if (key.account.includes(':')) throw new RangeError('account must not contain ":"');
   if (key.issuer !== undefined && (typeof key.issuer !== 'string' || key.issuer === '' || key.issuer.includes(':'))) {
     throw new RangeError('issuer must be a non-empty string without ":"');
   }
@@ -93,7 +95,7 @@ export function parseOtpauthUri(uri: string): OtpauthKey {
   const account = (colon < 0 ? label : label.slice(colon + 1)).trim();
   if (account === '') fail('no account name in the label');
   const issuerParam = params.get('issuer') ?? undefined;
-  if (issuerParam !== undefined && labelIssuer !== undefined && issuerParam !== labelIssuer) {
+  if (issuerParam !== undefined && labelIssuer !== undefined && issuerParam.trim() !== labelIssuer) {
     fail(`issuer parameter ${JSON.stringify(issuerParam)} contradicts the label's ${JSON.stringify(labelIssuer)}`);
   }
   const secretText = params.get('secret');

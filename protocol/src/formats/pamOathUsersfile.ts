@@ -50,8 +50,8 @@ export function writePamOathUsersfile(records: readonly SeedRecord[], options: W
 }
 
 /**
- * Reads a usersfile, including lines pam_oath has updated (extra counter/OTP/time columns). The
- * file has no serial numbers: `serial` is the user name.
+ * Reads a usersfile, including lines pam_oath has updated (extra counter/OTP/time columns); a
+ * HOTP `counter` is the next one to use. The file has no serial numbers: `serial` is the user name.
  * @throws SeedFileError FORMAT_INVALID with the line: fewer than four fields, an unknown type,
  *   a bad hex secret or counter.
  */
@@ -61,7 +61,7 @@ export function parsePamOathUsersfile(input: string | Uint8Array, options: { max
     for (const l of numberedLines(input, { ...options, comments: true })) {
       const f = l.text.trim().split(/\s+/);
       if (f.length < 4) throw new SeedFileError('FORMAT_INVALID', `expected "TYPE USER PASSWORD HEXSECRET", found ${f.length} field(s)`, { line: l.line });
-      const [typeText, user, , secretText, counterText] = f as [string, string, string, string, string | undefined];
+      const [typeText, user, , secretText, counterText, lastOtp] = f as [string, string, string, string, string | undefined, string | undefined];
       const m = TYPE.exec(typeText);
       if (!m) throw new SeedFileError('FORMAT_INVALID', `unknown token type ${JSON.stringify(typeText)} (expected HOTP, HOTP/E/6, HOTP/T30/6, HOTP/T60/6 ...)`, { line: l.line });
       const digits = m[3] === undefined ? 6 : integerField(m[3], 'digits', 6, 8, l.line);
@@ -70,7 +70,10 @@ export function parsePamOathUsersfile(input: string | Uint8Array, options: { max
         const secret = decodeSecretField(secretText, 'hex', 'secret', l.line);
         records.push({ serial: user, user, type: 'totp', algorithm: 'sha1', digits: digits as OtpDigits, period, t0: 0, secret });
       } else {
-        const counter = counterText === undefined ? 0 : integerField(counterText, 'counter', 0, Number.MAX_SAFE_INTEGER, l.line);
+        // liboath records the counter of the last accepted code next to that code; without a
+        // last code the column is where validation starts. Either way: the next counter to use.
+        const stored = counterText === undefined ? 0 : integerField(counterText, 'counter', 0, Number.MAX_SAFE_INTEGER - 1, l.line);
+        const counter = lastOtp === undefined ? stored : stored + 1;
         const secret = decodeSecretField(secretText, 'hex', 'secret', l.line);
         records.push({ serial: user, user, type: 'hotp', algorithm: 'sha1', digits: digits as OtpDigits, period: 30, counter, secret });
       }
