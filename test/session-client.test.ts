@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateSigningKeyPair, issueStationCertificate, createRevocationList, type StationCredentials } from '@fobkit/protocol/session';
 import { createMemoryTransportPair, FobSession, TransportError, DeviceError, type Timers, type MemoryDirection } from '@fobkit/protocol/client';
-import { decodeFrame, encodeFrame, FrameAccumulator, FrameFlags, MessageType, WireErrorCode, decodeErrorBody, type Frame } from '@fobkit/protocol/wire';
+import { decodeFrame, encodeFrame, encodeErrorBody, FrameAccumulator, FrameFlags, MessageType, WireErrorCode, decodeErrorBody, type Frame } from '@fobkit/protocol/wire';
 import { ProtocolError } from '@fobkit/protocol';
 import { FobDouble } from './_sessionFobDouble.js';
 
@@ -353,6 +353,68 @@ describe('FobSession: timeouts and safe retries', () => {
     r.timers.fire();
     expect((await p).state).toBe('blank');
     expect(r.events).toContain('frame-dropped');
+  });
+
+  it('a late answer to an abandoned attempt is ignored (request ids), even in a session', async () => {
+    const r = await rig();
+    cleanup.push(() => r.session.close());
+    await r.session.beginSession(r.creds);
+    let held: Uint8Array | undefined;
+    r.setTap((frame, direction, raw) => {
+      if (direction === 'b->a' && frame.type === MessageType.GET_STATUS && !held) {
+        held = raw;
+        return null;
+      }
+      return raw;
+    });
+    const p = r.session.getStatus();
+    await until(() => held !== undefined && r.timers.armed === 1);
+    r.timers.fire();
+    await r.pair.b.write(held!); // arrives before the answer to the retry
+    expect((await p).state).toBe('blank');
+    expect(r.events).toEqual(expect.arrayContaining(['retry GET_STATUS timeout', 'unexpected-frame']));
+    expect((await r.session.codeNow().catch((e: DeviceError) => e.deviceName))).toBe('BAD_STATE');
+    expect(r.session.isSecure).toBe(true);
+  });
+
+  it('a re-sent SET_TIME carries the time moved on by the seconds that passed', async () => {
+    const r = await rig();
+    cleanup.push(() => r.session.close());
+    let now = NOW;
+    const session = new FobSession({ transport: r.pair.a, timers: r.timers.timers, clock: () => now });
+    cleanup.push(() => session.close());
+    const drop = dropFirst(r, (f, d) => d === 'b->a' && f.type === MessageType.SET_TIME);
+    const p = session.setTime(NOW + 100);
+    await until(() => drop.dropped === 1 && r.timers.armed === 1);
+    now += 2;
+    r.timers.fire();
+    expect((await p).time).toBe(NOW + 102);
+    expect(r.fob.applied).toEqual([`SET_TIME ${NOW + 100}`, `SET_TIME ${NOW + 102}`]);
+  });
+
+  it('BUSY is retried after retryMs; other device errors are final and carry their fields', async () => {
+    const r = await rig();
+    cleanup.push(() => r.session.close());
+    let busy = 1;
+    r.setTap((frame, direction, raw) => {
+      if (direction === 'b->a' && frame.type === MessageType.GET_STATUS && busy > 0) {
+        busy--;
+        return encodeFrame({ ...frame, flags: frame.flags | FrameFlags.ERROR, body: encodeErrorBody({ code: WireErrorCode.BUSY, name: 'BUSY', retryMs: 250 }) });
+      }
+      if (direction === 'b->a' && frame.type === MessageType.CODE_NOW) {
+        return encodeFrame({ ...frame, flags: frame.flags | FrameFlags.ERROR, body: encodeErrorBody({ code: WireErrorCode.RATE_LIMITED, name: 'RATE_LIMITED', msg: 'slow down', retryMs: 30_000 }) });
+      }
+      return raw;
+    });
+    const p = r.session.getStatus();
+    await until(() => busy === 0 && r.timers.armed === 1);
+    r.timers.fire(); // the BUSY wait
+    expect((await p).state).toBe('blank');
+    expect(r.events).toContain('retry GET_STATUS busy');
+    const e = await caught(r.session.codeNow());
+    expect(e).toBeInstanceOf(DeviceError);
+    expect(e).toMatchObject({ code: 'DEVICE_ERROR', deviceCode: WireErrorCode.RATE_LIMITED, deviceName: 'RATE_LIMITED', retryMs: 30_000, deviceMessage: 'slow down' });
+    expect(e.message).toMatch(/CODE_NOW.*RATE_LIMITED \(7\): slow down/);
   });
 
   it('gives up with TIMEOUT after the bounded retries', async () => {
