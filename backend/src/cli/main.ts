@@ -12,6 +12,7 @@ import { ROLES, type Role } from '../crypto/apiKeys.js';
 import { BACKEND_VERSION } from '../version.js';
 import { openBackend, defaultKekFile } from '../openBackend.js';
 import { startServer } from '../http/startServer.js';
+import { createSettableClock, testClockRoutes } from '../http/testClockRoute.js';
 import { createApiKey, listApiKeys, revokeApiKey } from '../service/apiKeyStore.js';
 import { rotateKek } from '../service/rotateKek.js';
 import { verifyAuditChain } from '../audit/auditLog.js';
@@ -60,14 +61,16 @@ await yargs(hideBin(process.argv))
     'lockout-failures': { type: 'number', default: DEFAULT_POLICY.throttle.lockoutFailures },
     'lockout-seconds': { type: 'number', default: DEFAULT_POLICY.throttle.lockoutSeconds },
     'max-body-bytes': { type: 'number', default: 16384 },
+    'test-clock': { type: 'boolean', default: false, describe: 'QA only: let admin keys set the server clock (POST /v1/test/clock)' },
   }), async (a) => {
     try {
       if (!Number.isInteger(a.window) || a.window < 0 || a.window > 10) throw new BackendError('INVALID_REQUEST', '--window must be an integer from 0 to 10');
       const policy: Partial<BackendPolicy> = { window: a.window, throttle: { ...DEFAULT_POLICY.throttle, lockoutFailures: a['lockout-failures'], lockoutSeconds: a['lockout-seconds'] } };
-      const running = await startServer({ db: a.db, kekFile: a['kek-file'], listen: a.listen, policy, maxBodyBytes: a['max-body-bytes'] });
+      const testClock = a['test-clock'] ? createSettableClock() : undefined;
+      const running = await startServer({ db: a.db, kekFile: a['kek-file'], listen: a.listen, policy, maxBodyBytes: a['max-body-bytes'], ...(testClock ? { clock: testClock.clock, extraRoutes: testClockRoutes(testClock) } : {}) });
       const { backend } = running;
-      print(a.json, { event: 'ready', url: running.url, db: backend.ctx.db.description, kekFile: backend.kekFile, createdKek: backend.createdKek, pid: process.pid, version: BACKEND_VERSION },
-        `fobkit-backend ${BACKEND_VERSION} listening on ${running.url} (${backend.ctx.db.description}, KEK ${backend.kekFile}${backend.createdKek ? ', created' : ''})`);
+      print(a.json, { event: 'ready', url: running.url, db: backend.ctx.db.description, kekFile: backend.kekFile, createdKek: backend.createdKek, pid: process.pid, version: BACKEND_VERSION, testClock: testClock !== undefined },
+        `fobkit-backend ${BACKEND_VERSION} listening on ${running.url} (${backend.ctx.db.description}, KEK ${backend.kekFile}${backend.createdKek ? ', created' : ''})${testClock ? ' with the TEST CLOCK (QA only)' : ''}`);
       const stop = (): void => {
         void running.close().then(() => process.exit(0), () => process.exit(EXIT.cannotRun));
       };

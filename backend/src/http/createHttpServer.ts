@@ -21,6 +21,8 @@ export interface HttpServerOptions {
   maxBodyBytes?: number;
   /** Where bugs are reported (never request bodies). Default stderr. */
   logError?: (message: string) => void;
+  /** Routes added after the standard ones (the test clock of `serve --test-clock`). */
+  extraRoutes?: Route[];
 }
 
 interface CompiledRoute {
@@ -87,7 +89,7 @@ export function createHttpServer(ctx: BackendContext, options: HttpServerOptions
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const logError = options.logError ?? ((m: string) => process.stderr.write(`${m}\n`));
   let openapiDoc: unknown;
-  const routes = compile(buildRoutes(() => (openapiDoc ??= buildOpenApi(routesList))));
+  const routes = compile([...buildRoutes(() => (openapiDoc ??= buildOpenApi(routesList))), ...(options.extraRoutes ?? [])]);
   const routesList = routes.map((r) => r.route);
   const authCache = new Map<string, { id: string; role: Role; until: number }>();
 
