@@ -243,3 +243,18 @@ describe('sealed envelopes', () => {
     expect(code(() => openSealed({ recipientPrivateKey: privateKey, envelope: envelope.subarray(0, 40), context: 'seed:FK00000013' }))).toBe('SEAL_FAILED');
   });
 });
+
+describe('session reasons on the wire', () => {
+  it('maps fob refusals to wire errors and back', async () => {
+    const { sessionFailureErrorBody, sessionReasonFromMessage } = await import('@fobkit/protocol/session');
+    expect(sessionFailureErrorBody('cert-expired')).toMatchObject({ code: 6, name: 'AUTH_FAILED', msg: expect.stringMatching(/^cert-expired: /) });
+    expect(sessionFailureErrorBody('replayed')).toMatchObject({ code: 13, name: 'REPLAYED' });
+    expect(sessionFailureErrorBody('no-session')).toMatchObject({ code: 5, name: 'AUTH_REQUIRED' });
+    for (const reason of ['cert-revoked', 'bad-signature', 'auth-failed'] as const) {
+      expect(sessionReasonFromMessage(sessionFailureErrorBody(reason).msg)).toBe(reason);
+    }
+    expect(sessionReasonFromMessage('station not authorised (cert-revoked)')).toBe('cert-revoked');
+    expect(sessionReasonFromMessage('too many failed authentications')).toBeUndefined();
+    expect(sessionReasonFromMessage('evil: (nonsense)')).toBeUndefined();
+  });
+});

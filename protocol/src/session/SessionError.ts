@@ -82,8 +82,13 @@ export function sessionFailureErrorBody(reason: AcceptSessionFailureReason | Rec
   }
 }
 
-/** Station side: the reason token at the start of a fob's error `msg`, when it is one this version knows. */
+/**
+ * Station side: the reason token of a fob's error `msg`, when it is one this version knows:
+ * "<reason>: text" as SPEC.md prescribes, or (leniently) a "(<reason>)" anywhere in it.
+ */
 export function sessionReasonFromMessage(msg: string | undefined): SessionFailureReason | undefined {
-  const token = /^([a-z-]+):/.exec(msg ?? '')?.[1];
-  return token !== undefined && KNOWN_REASONS.has(token) ? (token as SessionFailureReason) : undefined;
+  const text = msg ?? '';
+  const candidates = [/^([a-z-]+):/.exec(text)?.[1], ...[...text.matchAll(/\(([a-z-]+)\)/g)].map((m) => m[1])];
+  const token = candidates.find((t) => t !== undefined && KNOWN_REASONS.has(t));
+  return token as SessionFailureReason | undefined;
 }
