@@ -64,6 +64,18 @@ describe('OTP core vs a node:crypto reference', () => {
     expect(before).toBe(referenceHotp(new Uint8Array(20).fill(7), 12345, 'sha1', 6));
   });
 
+  it('verifyTotp at the last safe step: the window stops short of 2^53 instead of throwing', () => {
+    const secret = new Uint8Array(32).fill(9);
+    const last = Number.MAX_SAFE_INTEGER;
+    const code = referenceHotp(secret, last, 'sha256', 8);
+    expect(verifyTotp({ secret, code, time: last, period: 1, algorithm: 'sha256', digits: 8, window: 3 })).toEqual({ ok: true, step: last, delta: 0 });
+    const before = referenceHotp(secret, last - 2, 'sha256', 8);
+    const options = { secret, code: before, time: last, period: 1, algorithm: 'sha256', digits: 8, window: 3 } as const;
+    expect(verifyTotp({ ...options, expectedOffset: -2 })).toEqual({ ok: true, step: last - 2, delta: -2 });
+    // Centred past 2^53 the window is last-1..last+5: the code of last-2 is outside it.
+    expect(verifyTotp({ ...options, expectedOffset: 2 })).toEqual({ ok: false, reason: 'mismatch' });
+  });
+
   it('generateTotp is HOTP of floor((time - t0) / period) for any time up to year 2200', () => {
     fc.assert(
       fc.property(secretArb, algorithmArb, digitsArb, fc.integer({ min: 1, max: 3600 }), fc.integer({ min: 0, max: 1_000_000_000 }), fc.double({ min: 0, max: 7_258_118_400, noNaN: true }),

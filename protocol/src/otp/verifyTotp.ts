@@ -50,12 +50,12 @@ export function verifyTotp(options: VerifyTotpOptions): VerifyTotpResult {
   try {
     const now = totpStep({ time, period, t0 });
     if (typeof code !== 'string' || code.length !== key.digits || !/^[0-9]+$/.test(code)) return { ok: false, reason: 'malformed' };
-    const centre = now + expectedOffset;
     let found: number | undefined;
     for (let i = 0; i <= 2 * window; i++) {
       // 0, -1, +1, -2, +2, ...: nearest first.
       const d = i === 0 ? 0 : i % 2 === 1 ? -((i + 1) >> 1) : i >> 1;
-      const step = centre + d;
+      // Sum the small offsets first: `now + expectedOffset` alone may pass 2^53 and round.
+      const step = now + (expectedOffset + d);
       // Steps before T0 or past the safe-integer range have no code; a window reaching there just stops short.
       if (step < 0 || step > Number.MAX_SAFE_INTEGER) continue;
       const match = constantTimeEqual(key.codeAt(step), code);
