@@ -13,7 +13,7 @@ import { describeUser, enrolApp, revokeApp, unlockUser } from '../service/users.
 import { validateCode } from '../service/validate.js';
 import { anySerial } from '../service/serialInput.js';
 import { bodies, USER_PATTERN } from './bodies.js';
-import type { Schema } from './schema.js';
+import { hasControlCharacter, type Schema } from './schema.js';
 
 export interface RouteRequest {
   params: Record<string, string>;
@@ -115,7 +115,7 @@ export function buildRoutes(openapi: () => unknown): Route[] {
       const limit = Number(req.query.get('limit') ?? 100);
       const subject = req.query.get('subject');
       if (!Number.isSafeInteger(after) || after < 0 || !Number.isInteger(limit) || limit < 1 || limit > 1000) throw new BackendError('INVALID_REQUEST', 'after must be an integer ≥ 0 and limit 1 to 1000');
-      if (subject !== null && subject.length > 200) throw new BackendError('INVALID_REQUEST', 'subject is too long');
+      if (subject !== null && (subject.length > 200 || hasControlCharacter(subject))) throw new BackendError('INVALID_REQUEST', 'subject must be up to 200 printable characters');
       const rows = await ctx.db.all<{ seq: number; at: number; actor: string; action: string; subject: string | null; detail: string; hash: string }>(
         `SELECT seq, at, actor, action, subject, detail, hash FROM audit_log WHERE seq > ?${subject !== null ? ' AND subject = ?' : ''} ORDER BY seq LIMIT ?`,
         subject !== null ? [after, subject, limit] : [after, limit]);

@@ -11,6 +11,15 @@ export interface Schema<T> {
   optional?: boolean;
 }
 
+/** True when `s` holds a C0 control character or DEL. */
+export function hasControlCharacter(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
 const fail = (path: string, what: string): never => {
   throw new BackendError('INVALID_REQUEST', `${path} ${what}`);
 };
@@ -21,6 +30,8 @@ export function str(opts: { min?: number; max: number; pattern?: RegExp; descrip
     parse(v, path) {
       if (typeof v !== 'string') return fail(path, 'must be a string');
       if (v.length < min || v.length > max) return fail(path, `must be ${min} to ${max} characters`);
+      // Control characters (NUL above all, which PostgreSQL text refuses) are never meaningful here.
+      if (hasControlCharacter(v)) return fail(path, 'must not contain control characters');
       if (pattern && !pattern.test(v)) return fail(path, `has an invalid format`);
       return v;
     },
