@@ -116,6 +116,7 @@ describe('decodeSecretArgument', () => {
     expect(decodeSecretArgument(b32)).toEqual(RFC_BYTES);
     expect(decodeSecretArgument(b32.toLowerCase().replace(/(.{4})/g, '$1 '))).toEqual(RFC_BYTES);
     expect(decodeSecretArgument('gezd-gnbv-gy3t-qojq-gezd-gnbv-gy3t-qojq')).toEqual(RFC_BYTES);
+    expect(decodeSecretArgument(`0x${RFC_HEX}`)).toEqual(RFC_BYTES);
     // Odd-length text of letters a-f and digits 2-7 is valid base32, so it is read as base32.
     expect(decodeSecretArgument('ABCDEFA')).toEqual(decodeSecretArgument('ABCDEFA', 'base32'));
   });

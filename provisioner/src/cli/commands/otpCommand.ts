@@ -90,13 +90,14 @@ export function parseTimeArgument(text: string, name: string): number {
 
 /**
  * The secret's bytes. `auto`: hex when every character is a hex digit and there is an even
- * number of them, otherwise base32. Odd-length text that can only be hex (it has 0, 1, 8 or 9)
- * is reported as odd hex rather than as bad base32.
+ * number of them (or it starts with `0x`), otherwise base32. Odd-length text that can only be
+ * hex (it has 0, 1, 8 or 9) is reported as odd hex rather than as bad base32.
  */
 export function decodeSecretArgument(text: string, format: SecretFormat = 'auto'): Uint8Array {
   if (format === 'hex') return decodeHex(text, 'secret');
   if (format === 'base32') return decodeBase32(text, 'secret');
   const compact = text.replace(/\s/g, '');
+  if (/^0x/i.test(compact)) return decodeHex(compact.slice(2), 'secret');
   if (/^[0-9a-f]+$/i.test(compact)) {
     if (compact.length % 2 === 0) return decodeHex(compact, 'secret');
     if (/[0189]/.test(compact)) {
@@ -218,7 +219,7 @@ const otp: CommandModule<object, OtpArgs> = {
       .example('printf %s "$SEED" | $0 otp --secret=- --hotp --counter 7', 'HOTP, secret from stdin')
       .epilog(
         'Secret format: with --secret-format auto (the default) the secret is hex when every character is a hex digit and there is an ' +
-          'even number of them, otherwise base32 (RFC 4648; any case, spaces, dashes and = padding allowed). Force either with ' +
+          'even number of them (or it starts with 0x), otherwise base32 (RFC 4648; any case, spaces, dashes and = padding allowed). Force either with ' +
           '--secret-format. Exit codes: 0 success, 2 bad input.',
       ) as unknown as Argv<OtpArgs>,
   handler: async (argv) => {
