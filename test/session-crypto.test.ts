@@ -258,3 +258,41 @@ describe('session reasons on the wire', () => {
     expect(sessionReasonFromMessage('evil: (nonsense)')).toBeUndefined();
   });
 });
+
+describe('robustness (fast-check)', () => {
+  const root = makeRoot();
+  it('certificates round-trip for any valid fields', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 0xffff_ffff }),
+        // eslint-disable-next-line no-control-regex -- control characters are exactly what a name may not hold
+        fc.string({ minLength: 1, maxLength: 20 }).filter((s) => !/[\u0000-\u001f\u007f]/.test(s)),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.integer({ min: 0, max: 2 ** 40 }),
+        fc.integer({ min: 1, max: 2 ** 30 }),
+        (id, name, pub, nbf, span) => {
+          const certificate = issueStationCertificate({ rootPrivateKey: root.privateKey, id, name, stationPublicKey: pub, notBefore: nbf, notAfter: nbf + span });
+          expect(certificate.length).toBeLessThanOrEqual(256);
+          const r = verifyStationCertificate({ certificate, rootPublicKey: root.publicKey, now: nbf });
+          expect(r).toMatchObject({ ok: true, certificate: { id, name, notBefore: nbf, notAfter: nbf + span } });
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('acceptSession and the verifiers never throw on hostile request fields', () => {
+    const fob = x25519.keygen();
+    const bytes = fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.constant(undefined), fc.constant('x'), fc.constant(new Uint8Array(32)));
+    fc.assert(
+      fc.property(bytes, bytes, bytes, bytes, (eph, cert, sig, crl) => {
+        const request = { eph, cert, sig, ...(crl === undefined ? {} : { crl }) } as never;
+        const r = acceptSession({ staticPrivateKey: fob.secretKey, helloRequestBody: new Uint8Array(3), helloResponseBody: new Uint8Array(3), request, rootPublicKey: root.publicKey, now: NOW });
+        expect(r.ok).toBe(false);
+        expect(verifyStationCertificate({ certificate: cert as never, rootPublicKey: root.publicKey, now: NOW }).ok).toBe(false);
+        expect(verifyRevocationList({ revocationList: crl as never, rootPublicKey: root.publicKey }).ok).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

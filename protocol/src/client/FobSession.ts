@@ -216,6 +216,8 @@ export class FobSession {
         if (raw.error) {
           const device = new DeviceError(MessageType.BEGIN_SESSION, raw.error);
           if (raw.error.code === WireErrorCode.BUSY && attempt < this.#retries) {
+            hs.send.close();
+            hs.receive.close();
             await this.#busyWait(raw.error, 'BEGIN_SESSION', attempt, options);
             continue;
           }
