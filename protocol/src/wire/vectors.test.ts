@@ -1,10 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isProtocolError } from '../errors.js';
 import { decodeHex, encodeHex } from '../otp/hex.js';
 import { FrameFlags, PROTOCOL_VERSION, type MessageType } from './constants.js';
 import { decodeFrame, encodeFrame, packFrame } from './frame.js';
 import { decodeErrorBody, decodeRequest, decodeResponse, encodeErrorBody, encodeRequest, encodeResponse } from './messageCodec.js';
-import { SCHEMA_HASH } from './schema.js';
+import { SCHEMA_HASH, SCHEMA_TEXT } from './schema.js';
 import { bodyFromJson, buildFrameVectors, FRAME_VECTORS_PATH, formatFrameVectors, loadFrameVectors, VECTOR_SOURCE, type FrameVector } from './_vectors.js';
 
 const file = loadFrameVectors();
@@ -69,5 +70,20 @@ describe(`golden vectors (${FRAME_VECTORS_PATH})`, () => {
         }
       }
     }
+  });
+});
+
+describe('protocol/SPEC.md agrees with the code', () => {
+  const spec = readFileSync(new URL('../../SPEC.md', import.meta.url), 'utf8');
+  const compact = spec.replace(/\s+/g, '');
+
+  it('quotes the canonical schema text and its hash', () => {
+    expect(spec).toContain('```\n' + SCHEMA_TEXT + '```');
+    expect(spec).toContain(encodeHex(SCHEMA_HASH));
+  });
+
+  it('shows every golden frame as it is on the wire', () => {
+    for (const m of file.messages) for (const f of [m.request, m.response]) expect(compact, `${m.name}`).toContain(f.wireHex);
+    for (const e of file.errors) expect(compact, e.name).toContain(e.response.wireHex);
   });
 });
