@@ -17,7 +17,7 @@ import type { LcdView } from './hardware/display.js';
 import { TIMING_OFF, TIMING_REALISTIC, type TimingModel } from './timingModel.js';
 import { Fob, type FobEvent, type FobHardwareSnapshot, type FobStatus } from './fob/fob.js';
 import { FobEndpoint } from './fob/fobEndpoint.js';
-import { MemoryFobLink, type FobLink } from './link/fobLink.js';
+import { MemoryFobLink, MemoryStationTransport, type FobLink } from './link/fobLink.js';
 import { LinkFaults, type LinkFaultSpec } from './link/linkFaults.js';
 import { PtyPair } from './link/ptyPair.js';
 import { SerialFobLink } from './link/serialFobLink.js';
@@ -136,6 +136,12 @@ export class SimulatedFob {
 
   setUnresponsive(unresponsive: boolean): void {
     this.fob.unresponsive = unresponsive;
+  }
+
+  /** For the memory transport: a `Transport` for a FobSession (open it first). */
+  stationTransport(): MemoryStationTransport {
+    if (!(this.link instanceof MemoryFobLink)) throw new TypeError(`fob ${this.index} is not on the memory transport`);
+    return new MemoryStationTransport(this.link, `memory:fob-${this.index}`);
   }
 
   /** For the memory transport: a byte duplex a station (or RawStation) can use. */
@@ -305,6 +311,6 @@ function readHardwareFile(path: string): HardwareFile | null {
 
 function writeJsonAtomic(path: string, value: unknown): void {
   const tmp = `${path}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value, null, 1) + '\n');
+  writeFileSync(tmp, JSON.stringify(value, null, 1) + '\n', { mode: 0o600 });
   renameSync(tmp, path);
 }

@@ -106,7 +106,7 @@ export class FileFlash extends BaseFlash {
     const cells = new Uint8Array(size).fill(0xff);
     let fd: number;
     try {
-      fd = openSync(path, 'a+');
+      fd = openSync(path, 'a+', 0o600);
       closeSync(fd);
       fd = openSync(path, 'r+', 0o600);
       const actual = fstatSync(fd).size;

@@ -94,8 +94,8 @@ export interface FobStatus {
   flashGeneration: number;
   time: number;
   timeValid: boolean;
-  /** RTC minus true time, seconds (what support would call the fob's drift so far). */
-  trueOffset: number;
+  /** RTC minus true time, seconds (what support would call the fob's drift so far); null while the clock is not set. */
+  trueOffset: number | null;
   driftPpm: number;
   ratePpm: number;
   temperatureC: number | null;
@@ -443,7 +443,7 @@ export class Fob {
       flashGeneration: this.store.currentGeneration,
       time: this.rtc.read(now),
       timeValid: this.rtc.valid,
-      trueOffset: this.rtc.offset(now),
+      trueOffset: this.rtc.valid ? this.rtc.offset(now) : null,
       driftPpm: this.rtc.driftPpm,
       ratePpm: this.rtc.ratePpm,
       temperatureC: this.rtc.temperatureC,

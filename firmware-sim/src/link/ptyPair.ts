@@ -45,13 +45,14 @@ export class PtyPair {
       };
       const timer = setTimeout(() => fail(`socat did not create a pty pair within ${PTY_START_TIMEOUT_MS} ms: ${log.trim().slice(-300)}`), PTY_START_TIMEOUT_MS);
       child.once('error', (e: NodeJS.ErrnoException) => fail(e.code === 'ENOENT' ? 'socat is not installed (apt-get install socat): it creates the pseudo-terminals' : `cannot start socat: ${e.message}`, e));
-      child.once('exit', (code) => fail(`socat exited (${code}) before the ptys were ready: ${log.trim().slice(-300)}`));
+      const early = (code: number | null) => fail(`socat exited (${code}) before the ptys were ready: ${log.trim().slice(-300)}`);
+      child.once('exit', early);
       child.stderr!.on('data', (d: Buffer) => {
         if (log.length < 4096) log += d.toString();
         for (const m of d.toString().matchAll(/PTY is (\S+)/g)) devices.push(m[1]!);
         if (/starting data transfer loop/.test(log)) {
           clearTimeout(timer);
-          child.removeAllListeners('exit');
+          child.off('exit', early);
           resolve();
         }
       });
