@@ -15,8 +15,6 @@ export {
   MAX_WIRE_TIME,
   MAX_CERT_BYTES,
   MAX_CRL_BYTES,
-  MIN_SECRET_BYTES,
-  MAX_SECRET_BYTES,
   type RequestBodies,
   type ResponseBodies,
   type MessageDefinition,

@@ -49,9 +49,9 @@ describe('message bodies', () => {
   });
 
   it('encodes maps in canonical key order with shortest integers and untagged byte strings', () => {
-    const body = encodeRequest(MessageType.PROGRAM_SEED, { t0: 0, period: 60, digits: 6, alg: 'sha1', secret: new Uint8Array(10).fill(1) });
+    const body = encodeRequest(MessageType.PROGRAM_SEED, { t0: 0, period: 60, digits: 6, alg: 'sha1', secret: new Uint8Array(16).fill(1) });
     // a5 (5 pairs) "t0":0 "alg":"sha1" "digits":6 "period":60 "secret":h'0101..'
-    expect(encodeHex(body)).toBe('a56274300063616c67647368613166646967697473066670657269' + '6f64183c66736563726574' + '4a' + '01'.repeat(10));
+    expect(encodeHex(body)).toBe('a56274300063616c67647368613166646967697473066670657269' + '6f64183c66736563726574' + '50' + '01'.repeat(16));
     expect(encodeHex(encodeRequest(MessageType.SET_TIME, { time: 1.5 }))).toBe('a16474696d65fb3ff8000000000000');
     expect(encodeHex(encodeRequest(MessageType.SET_TIME, { time: -0 }))).toBe('a16474696d6500');
   });
@@ -119,7 +119,7 @@ describe('message bodies', () => {
     } catch (e) {
       expect(String((e as Error).message)).not.toMatch(/41|AAAA/);
     }
-    expect(() => decodeRequest(MessageType.PROGRAM_SEED, raw({ secret: new Uint8Array(70).fill(0x41) }))).toThrow(/^PROGRAM_SEED request\.secret must be 10\.\.64 bytes$/);
+    expect(() => decodeRequest(MessageType.PROGRAM_SEED, raw({ secret: new Uint8Array(70).fill(0x41) }))).toThrow(/^PROGRAM_SEED request\.secret must be 16\.\.64 bytes$/);
   });
 
   it('decoded byte strings never alias the input, and the caller’s secret is left intact', () => {

@@ -7,6 +7,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { LIFECYCLE_STATES, MessageType, PROTOCOL_VERSION, WIPE_CONFIRMATION, type MessageName } from './constants.js';
 import type * as M from './messages.js';
+import { MAX_SECRET_BYTES, MIN_SECRET_BYTES } from '../otp/otpOptions.js';
 import { bool, bytes, describeSchema, num, oneOf, text, textArray, uint, type MessageSchema, type SchemaOf } from './_schema.js';
 
 /** Largest Unix time on the wire: times fit an unsigned 32-bit integer (year 2106). */
@@ -18,8 +19,6 @@ const SERIAL = text(1, 32, 'serial');
 /** Certificate and revocation list bounds match @fobkit/protocol/session. */
 export const MAX_CERT_BYTES = 256;
 export const MAX_CRL_BYTES = 512;
-export const MIN_SECRET_BYTES = 10;
-export const MAX_SECRET_BYTES = 64;
 
 /** Request bodies by message type. */
 export interface RequestBodies {

@@ -78,12 +78,12 @@ describe('protocol/SPEC.md agrees with the code', () => {
   const compact = spec.replace(/\s+/g, '');
 
   it('quotes the canonical schema text and its hash', () => {
-    expect(spec).toContain('```\n' + SCHEMA_TEXT + '```');
-    expect(spec).toContain(encodeHex(SCHEMA_HASH));
+    expect(spec.includes('```\n' + SCHEMA_TEXT + '```'), 'SCHEMA_TEXT quoted verbatim in the appendix').toBe(true);
+    expect(spec.includes(encodeHex(SCHEMA_HASH)), 'SCHEMA_HASH in Versioning').toBe(true);
   });
 
   it('shows every golden frame as it is on the wire', () => {
-    for (const m of file.messages) for (const f of [m.request, m.response]) expect(compact, `${m.name}`).toContain(f.wireHex);
-    for (const e of file.errors) expect(compact, e.name).toContain(e.response.wireHex);
+    for (const m of file.messages) for (const f of [m.request, m.response]) expect(compact.includes(f.wireHex), `${m.name} wire dump`).toBe(true);
+    for (const e of file.errors) expect(compact.includes(e.response.wireHex), `${e.name} wire dump`).toBe(true);
   });
 });
