@@ -57,10 +57,9 @@ async function main(): Promise<number> {
     })
     .strict()
     .help()
-    .fail((msg, err, y) => {
-      if (err) throw err;
-      void y;
-      process.stderr.write(`fobkit-sim: ${msg}\nRun fobkit-sim --help for usage.\n`);
+    .fail((msg, err) => {
+      // yargs calls this for parse errors and for errors thrown by .check(): both are usage errors.
+      process.stderr.write(`fobkit-sim: ${msg ?? err?.message}\nRun fobkit-sim --help for usage.\n`);
       process.exit(EXIT_USAGE);
     })
     .parseAsync();
