@@ -1,0 +1,88 @@
+/**
+ * Runs the conformance scenarios against a backend and collects one row per scenario:
+ * passed, failed (with what was seen) or skipped (with why). Never throws for a scenario's
+ * failure; throws only when the backend cannot be used at all (keys, connection).
+ */
+import { BackendError } from '../errors.js';
+import { QaBackend, ScenarioSkip, type QaBackendOptions } from './qaBackend.js';
+import { SCENARIOS, ScenarioFailure, type Scenario } from './conformanceScenarios.js';
+import { seededRandom } from './_random.js';
+
+export type ConformanceResult = 'passed' | 'failed' | 'skipped';
+
+export interface ConformanceRow {
+  scenario: string;
+  expectation: string;
+  result: ConformanceResult;
+  detail: string;
+  seconds: number;
+}
+
+export interface ConformanceReport {
+  backend: string;
+  testClock: boolean;
+  rows: ConformanceRow[];
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface RunConformanceOptions extends QaBackendOptions {
+  /** Fobs in the ±20 ppm scenario (default 4). */
+  fobs?: number;
+  /** PRNG seed for login times (default 1). */
+  seed?: number;
+  /** Only scenarios whose name contains this text (case-insensitive). */
+  only?: string;
+  onRow?: (row: ConformanceRow) => void;
+  scenarios?: Scenario[];
+}
+
+/** The next day, 09:00:17 UTC: a morning, 17 s into a step. */
+function morning(now: number): number {
+  return (Math.floor(now / 86_400) + 1) * 86_400 + 9 * 3600 + 17;
+}
+
+export async function runConformance(o: RunConformanceOptions): Promise<ConformanceReport> {
+  const fobs = o.fobs ?? 4;
+  if (!Number.isInteger(fobs) || fobs < 2 || fobs > 100) throw new RangeError('--fobs must be an integer from 2 to 100');
+  const env = await QaBackend.connect(o);
+  const base = morning(Date.now() / 1000);
+  const rows: ConformanceRow[] = [];
+  const list = (o.scenarios ?? SCENARIOS).filter((s) => !o.only || s.name.toLowerCase().includes(o.only.toLowerCase()));
+  try {
+    for (const [i, s] of list.entries()) {
+      const started = Date.now();
+      let result: ConformanceResult;
+      let detail: string;
+      if (s.needsClock && !env.hasTestClock) {
+        result = 'skipped';
+        detail = env.admin ? 'backend has no test clock' : 'backend has no test clock (or no admin key was given)';
+      } else if (s.needsAdmin && !env.admin) {
+        result = 'skipped';
+        detail = 'needs an admin key';
+      } else {
+        try {
+          if (env.hasTestClock) await env.at(base);
+          detail = await s.run({ env, fobs, random: seededRandom((o.seed ?? 1) * 1000 + i), base });
+          result = 'passed';
+        } catch (e) {
+          if (e instanceof ScenarioSkip) {
+            result = 'skipped';
+            detail = e.message;
+          } else {
+            result = 'failed';
+            detail = e instanceof ScenarioFailure ? e.message : e instanceof BackendError ? `${e.code}: ${e.message}` : `unexpected error: ${(e as Error).message}`;
+          }
+        }
+      }
+      const row = { scenario: s.name, expectation: s.expectation, result, detail, seconds: (Date.now() - started) / 1000 };
+      rows.push(row);
+      o.onRow?.(row);
+    }
+  } finally {
+    await env.release().catch(() => undefined);
+  }
+  const count = (r: ConformanceResult) => rows.filter((x) => x.result === r).length;
+  return { backend: env.baseUrl, testClock: env.hasTestClock, rows, passed: count('passed'), failed: count('failed'), skipped: count('skipped') };
+}

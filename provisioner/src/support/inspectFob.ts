@@ -1,0 +1,218 @@
+/**
+ * `inspectFob`: support's one-minute diagnosis of a returned fob. It reads the fob over its
+ * session (HELLO, GET_STATUS, CODE_NOW: no authentication needed), the backend's record of it,
+ * and checks the code on display with the backend's non-consuming check, then concludes with
+ * one verdict and what to do next (and the other findings, in order of importance). With
+ * `fix` it corrects a drifted clock: `server` re-anchors the backend's drift model with two
+ * consecutive codes (a resync), `clock` also sets the fob's clock to the station's (a locked
+ * fob only takes SET_TIME inside a station session) before that resync.
+ */
+import type { FobSession } from '@fobkit/protocol/client';
+import type { StationCredentials } from '@fobkit/protocol/session';
+import type { SupportClient, TokenRecord } from '../backendApi/supportClient.js';
+
+export type Verdict =
+  | 'ok'
+  | 'not-programmed'
+  | 'not-registered'
+  | 'revoked'
+  | 'clock-lost'
+  | 'seed-mismatch'
+  | 'quarantined'
+  | 'disabled'
+  | 'clock-drifted'
+  | 'battery-low';
+
+export interface Finding {
+  verdict: Verdict;
+  summary: string;
+  next: string;
+}
+
+export interface InspectFobOptions {
+  fob: FobSession;
+  backend: SupportClient;
+  /** The station's clock, Unix seconds. */
+  clock?: () => number;
+  /** Above this |fob clock − station clock| the clock counts as drifted (default 90 s). */
+  maxOffsetSeconds?: number;
+  fix?: 'server' | 'clock';
+  /** Needed by `fix: 'clock'`. */
+  station?: StationCredentials;
+  /** Check a quarantined fob's code (which returns it to stock when it matches). */
+  release?: boolean;
+  /** Waits for the fob's next code during a fix (default: real time). */
+  sleep?: (ms: number) => Promise<void>;
+  onProgress?: (message: string) => void;
+}
+
+export interface InspectReport {
+  ok: boolean;
+  verdict: Verdict;
+  summary: string;
+  next: string;
+  findings: Finding[];
+  fob: {
+    serial: string | null; model: string; hw: string; fw: string; state: string;
+    time: number; timeValid: boolean; stationTime: number; offsetSeconds: number;
+    batteryPct: number; batteryMv: number; batteryLow: boolean; lifeDays: number; presses: number; failedAuth: number; wipes: number;
+  };
+  record: Pick<TokenRecord, 'state' | 'enabled' | 'user' | 'period' | 'provisionedAt' | 'clockOffset' | 'drift' | 'lastUsed' | 'failures'> | null;
+  code: { checked: boolean; ok?: boolean; offsetSteps?: number; matchedAt?: 'station-time' | 'fob-time' };
+  drift: { offsetSeconds: number; sinceProvisioningSeconds?: number; ppm?: number; backendExpectsSeconds?: number };
+  fix?: { kind: 'server' | 'clock'; ok: boolean; detail: string };
+}
+
+const DAY = 86_400;
+const ORDER: Verdict[] = ['not-programmed', 'not-registered', 'revoked', 'clock-lost', 'seed-mismatch', 'quarantined', 'disabled', 'clock-drifted', 'battery-low'];
+
+const signed = (x: number, digits = 0): string => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`;
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Reads two consecutive codes from the fob (waiting for the step to turn) and resyncs the
+ * backend with them.
+ */
+async function resyncFromFob(o: InspectFobOptions, serial: string): Promise<{ ok: boolean; detail: string }> {
+  const sleep = o.sleep ?? defaultSleep;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const first = await o.fob.codeNow();
+    o.onProgress?.(`waiting ${Math.ceil(first.remaining)} s for the fob's next code`);
+    await sleep(Math.ceil(first.remaining * 1000) + 250);
+    const second = await o.fob.codeNow();
+    if (second.step !== first.step + 1) continue;
+    const r = await o.backend.resync(serial, first.code, second.code);
+    if (r.ok) return { ok: true, detail: `the backend now expects the fob's clock ${signed(r.offsetSeconds)} s off` };
+    return { ok: false, detail: `the backend refused the resync (${r.reason})` };
+  }
+  return { ok: false, detail: 'could not read two consecutive codes from the fob' };
+}
+
+/**
+ * Inspects the fob on `o.fob` (an open session).
+ * @throws ProtocolError/DeviceError when the fob does not answer; BackendError when the backend
+ *   cannot be asked. Never a verdict: a verdict is a result.
+ */
+export async function inspectFob(o: InspectFobOptions): Promise<InspectReport> {
+  const clock = o.clock ?? (() => Date.now() / 1000);
+  const maxOffset = o.maxOffsetSeconds ?? 90;
+  const hello = await o.fob.hello();
+  const status = await o.fob.getStatus();
+  const stationTime = clock();
+  const offset = status.time - stationTime;
+  const findings: Finding[] = [];
+  const report: InspectReport = {
+    ok: true, verdict: 'ok', summary: '', next: '', findings,
+    fob: {
+      serial: hello.serial ?? null, model: hello.model, hw: hello.hw, fw: hello.fw, state: status.state,
+      time: status.time, timeValid: status.timeValid, stationTime, offsetSeconds: Math.round(offset * 10) / 10,
+      batteryPct: status.batteryPct, batteryMv: status.batteryMv, batteryLow: status.batteryLow, lifeDays: status.lifeDays,
+      presses: status.presses, failedAuth: status.failedAuth, wipes: status.wipes,
+    },
+    record: null,
+    code: { checked: false },
+    drift: { offsetSeconds: Math.round(offset * 10) / 10 },
+  };
+  const add = (verdict: Verdict, summary: string, next: string): void => {
+    findings.push({ verdict, summary, next });
+  };
+  if (status.batteryLow) add('battery-low', `battery low: ${status.batteryPct} % (${status.batteryMv} mV), about ${Math.round(status.lifeDays)} days left`, 'replace the battery (or the fob) before handing it out again; after a swap, run fobkit inspect again to check the clock');
+
+  const serial = hello.serial;
+  if (!serial || (status.state !== 'programmed' && status.state !== 'locked')) {
+    add('not-programmed', `the fob is ${status.state}${serial ? ` (serial ${serial})` : ''}: it holds no seed`, 'it never finished provisioning or was wiped: put it back on the factory station (fobkit provision)');
+    return conclude(report);
+  }
+  const record = await o.backend.getToken(serial);
+  if (!record) {
+    add('not-registered', `the backend has no record of ${serial}`, "do not hand it out: check the station's outbox for a registration still waiting (fobkit provision resumes deliveries), or whether the fob belongs to another deployment");
+    return conclude(report);
+  }
+  report.record = { state: record.state, enabled: record.enabled, user: record.user, period: record.period, provisionedAt: record.provisionedAt, clockOffset: record.clockOffset, drift: record.drift, lastUsed: record.lastUsed, failures: record.failures };
+  const expected = record.drift?.seconds ?? 0;
+  report.drift.backendExpectsSeconds = expected;
+  const since = stationTime - record.provisionedAt;
+  if (since > 0) {
+    report.drift.sinceProvisioningSeconds = Math.round(since);
+    if (since > DAY) report.drift.ppm = Math.round(((offset - record.clockOffset) / since) * 1e6 * 10) / 10;
+  }
+  if (record.state === 'revoked') {
+    add('revoked', `${serial} is revoked on the backend`, 'do not reissue it: wipe it (fobkit wipe --port … --serial … --yes) for refurbishment, or scrap it');
+    return conclude(report);
+  }
+  if (!status.timeValid) {
+    add('clock-lost', "the fob's clock is not set (its battery ran flat or was swapped)", 'set its clock: fobkit inspect --port … --fix clock (needs the station key)');
+    return conclude(report);
+  }
+  const quarantined = record.state === 'quarantined';
+  if (quarantined && !o.release) {
+    add('quarantined', `${serial} is quarantined (unbound from its user${lastUnbindReason(record)})`, 'to put it back into stock: fobkit inspect --port … --release (a matching code returns it to available); to retire it: wipe it');
+  } else {
+    const now = await o.fob.codeNow();
+    let c = await o.backend.checkCode(serial, now.code, clock());
+    report.code = { checked: true, ok: c.ok, ...(c.ok ? { offsetSteps: c.offsetSteps, matchedAt: 'station-time' as const } : {}) };
+    if (!c.ok && Math.abs(offset) > DAY - 2 * record.period) {
+      c = await o.backend.checkCode(serial, now.code, Math.max(0, status.time));
+      if (c.ok) report.code = { checked: true, ok: true, offsetSteps: c.offsetSteps, matchedAt: 'fob-time' };
+    }
+    if (!c.ok) {
+      add('seed-mismatch', `the code on the fob (step ${now.step}) does not match ${serial}'s seed on the backend, even a day either side`, 'the fob is defective or not the one registered under this serial: do not reissue, send it for RMA');
+      return conclude(report);
+    }
+    if (quarantined && c.state === 'available') report.record.state = 'available';
+  }
+  if (!record.enabled) add('disabled', `${serial} is disabled on the backend`, 'enable it again once the reason is cleared, or unbind it');
+
+  const drifted = Math.abs(offset - expected) > record.period / 2 || Math.abs(offset) > maxOffset;
+  if (drifted) {
+    const ppm = report.drift.ppm !== undefined ? ` (≈ ${signed(report.drift.ppm, 1)} ppm since provisioning)` : '';
+    const summary = `clock drifted by ${signed(offset)} s${ppm}; the backend expects ${signed(expected)} s`;
+    if (o.fix) {
+      let detail = '';
+      let ok = true;
+      if (o.fix === 'clock') {
+        if (!o.station) throw new RangeError('fix clock needs the station key (a locked fob only takes SET_TIME in a station session)');
+        await o.fob.beginSession(o.station);
+        const set = await o.fob.setTime(clock());
+        detail = `fob clock reset (was ${signed(set.previous - set.time)} s off); `;
+      }
+      const r = await resyncFromFob(o, serial);
+      ok = r.ok;
+      detail += r.detail;
+      report.fix = { kind: o.fix, ok, detail };
+      if (ok) report.findings.unshift({ verdict: 'clock-drifted', summary: `${summary}: fixed, ${detail}`, next: 'hand it back; logins work again' });
+      else add('clock-drifted', `${summary}; the fix failed: ${detail}`, 'try again, or resync by hand: fobkit resync SERIAL CODE1 CODE2');
+    } else {
+      add('clock-drifted', summary, 'fobkit inspect --port … --fix server (the backend follows the fob), or --fix clock to reset the fob (needs the station key)');
+    }
+  }
+  return conclude(report);
+}
+
+function lastUnbindReason(record: TokenRecord): string {
+  const h = [...(record.history ?? [])].reverse().find((e) => e.action === 'token.unbind');
+  const reason = h?.detail?.['reason'];
+  return typeof reason === 'string' ? `: ${reason}` : '';
+}
+
+function conclude(report: InspectReport): InspectReport {
+  const fixed = report.fix?.ok === true;
+  const problems = report.findings.filter((f) => !(fixed && f.verdict === 'clock-drifted' && f.summary.includes('fixed')));
+  problems.sort((a, b) => ORDER.indexOf(a.verdict) - ORDER.indexOf(b.verdict));
+  const fixedFinding = report.findings.find((f) => f.verdict === 'clock-drifted' && fixed);
+  report.findings = [...problems, ...(fixedFinding ? [fixedFinding] : [])];
+  const top = problems[0] ?? fixedFinding;
+  if (!top) {
+    report.ok = true;
+    report.verdict = 'ok';
+    report.summary = `OK: the fob works and matches the backend (clock ${signed(report.fob.offsetSeconds)} s, battery ${report.fob.batteryPct} %)`;
+    report.next = report.record?.state === 'assigned' ? `nothing to do: it is ${report.record.user}'s fob; if they still fail, check what they type (fobkit check)` : 'it can go back into stock or to a user (fobkit assign)';
+    return report;
+  }
+  report.ok = problems.length === 0;
+  report.verdict = top.verdict;
+  report.summary = top.summary;
+  report.next = top.next;
+  return report;
+}

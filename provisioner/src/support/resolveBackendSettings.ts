@@ -1,0 +1,69 @@
+/**
+ * Where support and QA commands find the backend: command-line flags, then the environment
+ * (FOBKIT_BACKEND_URL, FOBKIT_API_KEY or FOBKIT_API_KEY_FILE, FOBKIT_STATION_KEY), then the
+ * station config file through the station's own loader (`--config PATH`, FOBKIT_CONFIG or
+ * ./fobkit.config.json), so a support desk can share the station's file format.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadStationConfig, DEFAULT_CONFIG_FILE } from '../config/loadStationConfig.js';
+
+export interface BackendSettingsInput {
+  backendUrl?: string;
+  apiKey?: string;
+  apiKeyFile?: string;
+  stationKey?: string;
+  config?: string;
+  env?: Readonly<Record<string, string | undefined>>;
+  cwd?: string;
+}
+
+export interface BackendSettings {
+  backendUrl: string;
+  apiKey: string;
+  stationKey?: string;
+}
+
+/** Thrown when no API key or a bad value is found; the message says where to give it. */
+export class SettingsError extends Error {
+  override readonly name = 'SettingsError';
+}
+
+const SENTINEL = '\u0000fobkit-support-no-station-key';
+
+function readKey(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (e) {
+    throw new SettingsError(`cannot read the API key file ${path}: ${(e as Error).message}`);
+  }
+}
+
+export function resolveBackendSettings(i: BackendSettingsInput): BackendSettings {
+  const env = i.env ?? process.env;
+  const cwd = i.cwd ?? process.cwd();
+  let backendUrl = i.backendUrl ?? env['FOBKIT_BACKEND_URL'] ?? undefined;
+  let apiKey = i.apiKey ?? (i.apiKeyFile ? readKey(resolve(cwd, i.apiKeyFile)) : undefined) ?? env['FOBKIT_API_KEY'] ?? (env['FOBKIT_API_KEY_FILE'] ? readKey(resolve(cwd, env['FOBKIT_API_KEY_FILE'])) : undefined);
+  let stationKey = i.stationKey ?? env['FOBKIT_STATION_KEY'] ?? undefined;
+  const configPath = i.config ?? env['FOBKIT_CONFIG'];
+  const hasConfig = configPath !== undefined || existsSync(resolve(cwd, DEFAULT_CONFIG_FILE));
+  if ((!backendUrl || !apiKey || !stationKey) && hasConfig) {
+    try {
+      const { config } = loadStationConfig({ configPath, cwd, env, flags: { backendUrl, apiKey: apiKey ?? undefined, stationKey: stationKey ?? SENTINEL } });
+      backendUrl = config.backendUrl;
+      apiKey = config.apiKey;
+      if (!config.stationKey.endsWith(SENTINEL)) stationKey = config.stationKey;
+    } catch (e) {
+      throw new SettingsError((e as Error).message);
+    }
+  }
+  backendUrl ??= 'http://127.0.0.1:8700';
+  try {
+    const u = new URL(backendUrl);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http');
+  } catch {
+    throw new SettingsError(`'${backendUrl}' is not an http(s) URL (--backend-url or FOBKIT_BACKEND_URL)`);
+  }
+  if (!apiKey) throw new SettingsError('no API key: give --api-key (or --api-key-file), FOBKIT_API_KEY, or apiKey in fobkit.config.json');
+  return { backendUrl: backendUrl.replace(/\/+$/, ''), apiKey, ...(stationKey ? { stationKey: resolve(cwd, stationKey) } : {}) };
+}
