@@ -19,6 +19,7 @@ import { verifyAuditChain } from '../audit/auditLog.js';
 import { openDb, parseDbLocation } from '../store/db.js';
 import { migrate } from '../store/migrations.js';
 import { DEFAULT_POLICY, type BackendPolicy } from '../service/context.js';
+import { importCommand } from '../interop/importCommand.js';
 
 const EXIT = { ok: 0, negative: 1, usage: 2, cannotRun: 3, bug: 70 } as const;
 
@@ -161,6 +162,7 @@ await yargs(hideBin(process.argv))
       }
     })
     .demandCommand(1))
+  .command(importCommand)
   .strict()
   .demandCommand(1)
   .fail((msg, err, y) => {

@@ -14,6 +14,7 @@ import { validateCode } from '../service/validate.js';
 import { anySerial } from '../service/serialInput.js';
 import { bodies, USER_PATTERN } from './bodies.js';
 import { hasControlCharacter, type Schema } from './schema.js';
+import { interopRoutes } from '../interop/exportRoute.js';
 
 export interface RouteRequest {
   params: Record<string, string>;
@@ -125,5 +126,6 @@ export function buildRoutes(openapi: () => unknown): Route[] {
       const b = req.body as B<'validate'>;
       return { body: await validateCode(ctx, b.user, b.code) };
     } },
+    ...interopRoutes(),
   ];
 }

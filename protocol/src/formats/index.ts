@@ -16,3 +16,4 @@ export {
   detectSeedFileFormat, readSeedFile, parseSeedFile, writeSeedFile, isPlaintextFormat, SEED_FILE_FORMATS,
   type SeedFileFormat, type ParsedSeedFile, type WriteSeedFileOptions,
 } from './seedFile.js';
+export { parsePskFile, parsePasswordFile } from './protectionFiles.js';

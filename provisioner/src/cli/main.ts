@@ -7,12 +7,14 @@
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { reportCliError, EXIT_USAGE } from './cliErrors.js';
+import { exportCommand } from './commands/exportCommand.js';
 import { keysCommand } from './commands/keysCommand.js';
 import { otpCommand } from './commands/otpCommand.js';
 import { provisionCommand } from './commands/provisionCommand.js';
 
 // Registered commands, one per line (keep this list sorted by name).
 const commands: CommandModule<object, never>[] = [
+  exportCommand as unknown as CommandModule<object, never>,
   keysCommand,
   otpCommand,
   provisionCommand as unknown as CommandModule<object, never>,
