@@ -7,6 +7,13 @@
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { reportCliError, EXIT_USAGE } from './cliErrors.js';
+import { assignCommand } from './commands/assignCommand.js';
+import { checkCommand } from './commands/checkCommand.js';
+import { inspectCommand } from './commands/inspectCommand.js';
+import { qaCommand } from './commands/qaCommand.js';
+import { resyncCommand } from './commands/resyncCommand.js';
+import { unbindCommand } from './commands/unbindCommand.js';
+import { wipeCommand } from './commands/wipeCommand.js';
 import { exportCommand } from './commands/exportCommand.js';
 import { keysCommand } from './commands/keysCommand.js';
 import { otpCommand } from './commands/otpCommand.js';
@@ -14,10 +21,17 @@ import { provisionCommand } from './commands/provisionCommand.js';
 
 // Registered commands, one per line (keep this list sorted by name).
 const commands: CommandModule<object, never>[] = [
+  assignCommand as unknown as CommandModule<object, never>,
+  checkCommand as unknown as CommandModule<object, never>,
   exportCommand as unknown as CommandModule<object, never>,
+  inspectCommand as unknown as CommandModule<object, never>,
   keysCommand,
   otpCommand,
   provisionCommand as unknown as CommandModule<object, never>,
+  qaCommand,
+  resyncCommand as unknown as CommandModule<object, never>,
+  unbindCommand as unknown as CommandModule<object, never>,
+  wipeCommand as unknown as CommandModule<object, never>,
 ];
 
 const argv = hideBin(process.argv);
