@@ -15,7 +15,7 @@ import { Encoder } from 'cbor-x';
 import { ProtocolError } from '../errors.js';
 import { decodeHex, encodeHex } from '../otp/hex.js';
 import { encodeCobs } from './cobs.js';
-import { FrameFlags, MAX_ENCODED_FRAME_BYTES } from './constants.js';
+import { FrameFlags, MAX_BODY_BYTES, MAX_ENCODED_FRAME_BYTES } from './constants.js';
 import { crc32 } from './crc32.js';
 import { FrameAccumulator, type FrameDecoderStats } from './FrameAccumulator.js';
 import { decodeFrame, encodeFrame, packFrame, unpackFrame, type Frame } from './frame.js';
@@ -174,10 +174,10 @@ function makeInput(rng: Rng, corpus: Corpus, strategy: Strategy): Uint8Array {
     case 'body': {
       const f = rng.pick(corpus.frames);
       const kind = rng.pick(['bitflip', 'byteset', 'truncate', 'insert'] as const);
-      return encodeFrame({ ...f, flags: f.flags & ~FrameFlags.SECURE, body: mutate(rng, f.body, kind).subarray(0, 1015) });
+      return encodeFrame({ ...f, flags: f.flags & ~FrameFlags.SECURE, body: mutate(rng, f.body, kind).subarray(0, MAX_BODY_BYTES) });
     }
     case 'cbor': {
-      const body = Uint8Array.from(cbor.encode(rng.next() < 0.9 ? randomObject(rng, 0) : randomValue(rng, 0))).subarray(0, 1015);
+      const body = Uint8Array.from(cbor.encode(rng.next() < 0.9 ? randomObject(rng, 0) : randomValue(rng, 0))).subarray(0, MAX_BODY_BYTES);
       return encodeFrame({ version: 1, flags: rng.pick([0, FrameFlags.RESPONSE, FrameFlags.RESPONSE | FrameFlags.ERROR]), type: 1 + rng.int(rng.next() < 0.9 ? 10 : 255), requestId: rng.int(65536), body });
     }
     case 'header': {

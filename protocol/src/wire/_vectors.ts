@@ -171,7 +171,7 @@ export function buildFrameVectors(): FrameVectorFile {
   const plainSetSerial = encodeRequest(MessageType.SET_SERIAL, { serial });
   const errors: ErrorVector[] = [
     errorVector('AUTH_REQUIRED (SET_SERIAL outside a session)', MessageType.SET_SERIAL, 0x0010, { body: { serial }, bytes: plainSetSerial },
-      { code: WireErrorCode.AUTH_REQUIRED, name: 'AUTH_REQUIRED', msg: 'SET_SERIAL needs an authenticated session' }),
+      { code: WireErrorCode.AUTH_REQUIRED, name: 'AUTH_REQUIRED', msg: 'no-session: SET_SERIAL needs an authenticated session' }),
     errorVector('LOCKED (CALCULATE on a locked fob)', MessageType.CALCULATE, 0x0011, { body: { time: 59 }, bytes: encodeRequest(MessageType.CALCULATE, { time: 59 }) },
       { code: WireErrorCode.LOCKED, name: 'LOCKED' }),
     errorVector('RATE_LIMITED (BEGIN_SESSION after failed attempts)', MessageType.BEGIN_SESSION, 0x0012, { body: beginSession, bytes: encodeRequest(MessageType.BEGIN_SESSION, beginSession) },
