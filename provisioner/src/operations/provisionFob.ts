@@ -256,6 +256,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
         journal.recordStep(f().id, 'wipe', 'end', undefined, port);
         if (live) journal.cancelRegistration(live.id);
       });
+      heldSeedOnFob = false;
     }
 
     if (runs('assign-serial')) {
