@@ -193,7 +193,8 @@ export class FobEndpoint {
     const fob = this.fob;
     switch (frame.type) {
       case MessageType.HELLO: {
-        this.endSession();
+        // A HELLO starts a new transcript for the next BEGIN_SESSION but leaves a running session
+        // alone (a station may re-read the fob's identity mid-session); BEGIN_SESSION replaces it.
         fob.usbSessionStarted();
         const response = encodeResponse(MessageType.HELLO, {
           v: PROTOCOL_VERSION,
