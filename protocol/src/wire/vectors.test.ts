@@ -5,7 +5,8 @@ import { decodeHex, encodeHex } from '../otp/hex.js';
 import { FrameFlags, PROTOCOL_VERSION, type MessageType } from './constants.js';
 import { decodeFrame, encodeFrame, packFrame } from './frame.js';
 import { decodeErrorBody, decodeRequest, decodeResponse, encodeErrorBody, encodeRequest, encodeResponse } from './messageCodec.js';
-import { SCHEMA_HASH, SCHEMA_TEXT } from './schema.js';
+import { ERROR_BODY_SCHEMA, MESSAGE_DEFINITIONS, SCHEMA_HASH, SCHEMA_TEXT } from './schema.js';
+import type { FieldSpec, MessageSchema } from './_schema.js';
 import { bodyFromJson, buildFrameVectors, FRAME_VECTORS_PATH, formatFrameVectors, loadFrameVectors, VECTOR_SOURCE, type FrameVector } from './_vectors.js';
 
 const file = loadFrameVectors();
@@ -80,6 +81,34 @@ describe('protocol/SPEC.md agrees with the code', () => {
   it('quotes the canonical schema text and its hash', () => {
     expect(spec.includes('```\n' + SCHEMA_TEXT + '```'), 'SCHEMA_TEXT quoted verbatim in the appendix').toBe(true);
     expect(spec.includes(encodeHex(SCHEMA_HASH)), 'SCHEMA_HASH in Versioning').toBe(true);
+  });
+
+  it('documents every field with its CBOR type and bounds', () => {
+    const row = (key: string, spec: FieldSpec, optional: boolean | undefined) => {
+      const [type, bounds] = ((): [string, string] => {
+        switch (spec.kind) {
+          case 'uint':
+          case 'number':
+            return [spec.kind, `${spec.min}..${spec.max}`];
+          case 'bool':
+            return ['bool', ''];
+          case 'text':
+            return ['text', `${spec.minLength}..${spec.maxLength} bytes, ${spec.charset}`];
+          case 'enum':
+            return ['text', spec.values.map((v) => `\`${v}\``).join(' \\| ')];
+          case 'bytes':
+            return ['bytes', spec.minLength === spec.maxLength ? `${spec.minLength} bytes` : `${spec.minLength}..${spec.maxLength} bytes`];
+          case 'textArray':
+            return ['array of text', `0..${spec.maxItems} items, each 1..${spec.maxLength} bytes printable`];
+        }
+      })();
+      return `| \`${key}\` | ${type} | ${bounds} | ${optional ? 'optional' : 'required'} |`;
+    };
+    const schemas: [string, MessageSchema][] = [...MESSAGE_DEFINITIONS.values()].flatMap((d) => [[`${d.name} request`, d.request], [`${d.name} response`, d.response]] as [string, MessageSchema][]);
+    schemas.push(['error body', ERROR_BODY_SCHEMA]);
+    for (const [what, schema] of schemas) {
+      for (const [key, def] of Object.entries(schema)) expect(spec.includes(row(key, def.spec, def.optional)), `${what}.${key} row in SPEC.md`).toBe(true);
+    }
   });
 
   it('shows every golden frame as it is on the wire', () => {
