@@ -254,6 +254,7 @@ export function runWireFuzz(options: WireFuzzOptions): WireFuzzReport {
       try {
         f();
       } catch (e) {
+        if (e instanceof FuzzFailure) throw e;
         throw new FuzzFailure(`${what}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, { seed, index, strategy, inputHex: encodeHex(input) }, { cause: e });
       }
     };
