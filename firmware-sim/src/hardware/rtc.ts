@@ -135,5 +135,5 @@ export function driftFromSeed(seed: string, limitPpm = TYPICAL_DRIFT_PPM): numbe
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   h = (h ^ (h >>> 16)) >>> 0;
   const u = h / 0x1_0000_0000;
-  return Math.round((u * 2 - 1) * limitPpm * 100) / 100;
+  return Math.round((u * 2 - 1) * limitPpm * 1000) / 1000;
 }
