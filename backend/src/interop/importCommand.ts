@@ -4,7 +4,7 @@
  *
  *   fobkit-backend import FILE [--psk-file F | --password-file F] [--dry-run] [--mac-check soft]
  *       [--expect-period S] [--expect-digits N] [--expect-algorithm H] [--batch B]
- *       [--state available|pending] [--skip-problems] [--db …] [--json]
+ *       [--state available|pending] [--skip-problems] [--max-file-mb N] [--db …] [--json]
  *
  * Exit codes: 0 done (or a clean dry run), 1 problems found (nothing imported unless
  * --skip-problems), 2 unreadable file, wrong key/password, failed MAC, bad option, 3 could not
@@ -36,6 +36,7 @@ interface ImportArgs {
   batch?: string;
   state: 'available' | 'pending';
   'skip-problems': boolean;
+  'max-file-mb': number;
   db: string;
   'kek-file'?: string;
   json: boolean;
@@ -77,14 +78,16 @@ async function runImport(a: ImportArgs): Promise<number> {
   if (![6, 7, 8].includes(a['expect-digits'])) throw new UsageError('--expect-digits must be 6, 7 or 8');
   if (!Number.isInteger(a['expect-period']) || a['expect-period'] < 1 || a['expect-period'] > 3600) throw new UsageError('--expect-period must be 1 to 3600 seconds');
 
-  const input = await readSeedFile(a.file);
+  if (!Number.isInteger(a['max-file-mb']) || a['max-file-mb'] < 1 || a['max-file-mb'] > 1024) throw new UsageError('--max-file-mb must be 1 to 1024');
+  const maxBytes = a['max-file-mb'] * 1024 * 1024;
+  const input = await readSeedFile(a.file, { maxBytes });
   const psk = a['psk-file'] ? parsePskFile(await readFile(a['psk-file'])) : undefined;
   const password = a['password-file'] ? parsePasswordFile(await readFile(a['password-file'])) : undefined;
   let parsed;
   try {
     parsed = parseSeedFile(input, {
       ...(a.format === 'auto' ? {} : { format: a.format }),
-      ...(psk ? { psk } : {}), ...(password !== undefined ? { password } : {}), macCheck: a['mac-check'],
+      ...(psk ? { psk } : {}), ...(password !== undefined ? { password } : {}), macCheck: a['mac-check'], maxBytes,
     });
   } finally {
     psk?.fill(0);
@@ -143,6 +146,7 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       batch: { type: 'string', describe: 'batch name (default: the file name)' },
       state: { choices: ['available', 'pending'] as const, default: 'available' as const },
       'skip-problems': { type: 'boolean', default: false, describe: 'import the clean fobs even when others have problems' },
+      'max-file-mb': { type: 'number', default: 10, describe: 'refuse a larger file before reading it (an encrypted PSKC fob is ~1.2 KB)' },
       db: { type: 'string', default: 'sqlite:fobkit-backend.db', describe: 'sqlite:PATH or postgres://user@host/db' },
       'kek-file': { type: 'string', describe: 'KEK file (default: beside the SQLite file, or ./fobkit-backend.kek)' },
       json: { type: 'boolean', default: false, describe: 'one JSON object per line' },

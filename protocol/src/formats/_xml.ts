@@ -21,7 +21,10 @@ export interface XmlElement {
   readonly line: number;
 }
 
-/** 10 MiB: a 100 000-fob batch of encrypted PSKC is ~80 MB, so bigger batches come split. */
+/**
+ * 10 MiB. An encrypted PSKC key package is ~1.2 KB, so this admits batches of ~8 500 fobs;
+ * bigger batches come split, or the caller raises `maxBytes` (`--max-file-mb`).
+ */
 export const DEFAULT_MAX_SEED_FILE_BYTES = 10 * 1024 * 1024;
 /** Nesting of a PSKC document is below 10; anything deeper is not one. */
 const MAX_DEPTH = 32;
