@@ -1,7 +1,8 @@
 /**
  * SQLite through better-sqlite3: WAL journal with synchronous=NORMAL (durable across process
  * crashes; the last commits may be lost on power loss, the usual WAL trade-off) and a busy
- * timeout so several processes on one file queue for the write lock. better-sqlite3 is
+ * timeout so several processes on one file queue for the write lock, and a page cache large
+ * enough for the token table of a big deployment. better-sqlite3 is
  * synchronous; prepared statements are cached per SQL text.
  */
 import Database from 'better-sqlite3';
@@ -12,6 +13,11 @@ export function openSqliteDb(path: string): Db {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  // A big deployment's token table stays in memory: 64 MiB of page cache (the default is
+  // 2 MiB), and reads of pages not cached yet go through a memory map instead of a read()
+  // per page (measured: 100,000 fobs loaded round-robin ran at half the rate of 1,000 without).
+  db.pragma('cache_size = -65536');
+  db.pragma('mmap_size = 1073741824');
   db.pragma('foreign_keys = ON');
   const cache = new Map<string, Database.Statement>();
   const prepare = (sql: string): Database.Statement => {

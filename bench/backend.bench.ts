@@ -1,0 +1,221 @@
+/**
+ * `npm run bench:backend`: validations per second and p50/p99 latency under load (autocannon)
+ * against the backend on SQLite with 1,000, 10,000 and 100,000 assigned fobs, beside a ceiling
+ * measured in the same run: the same node:http server answering each request with one indexed
+ * UPDATE on the same database with the same durability (WAL, synchronous=NORMAL). Then the
+ * same on PostgreSQL (10,000 fobs) when it is reachable.
+ *
+ * Every request is a real successful validation: the server runs in a worker thread whose clock
+ * is a step counter shared with this thread; the load walks the fobs round-robin and moves the
+ * clock one step each time it wraps, so each request carries the current code of a fob that has
+ * not used that step yet. Bars: validate ≥ 0.5 × ceiling at 10,000 fobs; rate at 100,000 fobs
+ * within 20 % of the rate at 1,000. Exit code 1 when a bar is missed.
+ */
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { createOtpKey, type OtpKey } from '@fobkit/protocol/otp';
+import { startServer } from '../backend/src/http/startServer.js';
+import { openBackend } from '../backend/src/openBackend.js';
+import { openDb, parseDbLocation } from '../backend/src/store/db.js';
+import { createApiKey } from '../backend/src/service/apiKeyStore.js';
+import { insertFixtureFobs, type FixtureFob } from '../backend/src/testing/fixtures.js';
+import { createTestDatabase, pgReachable, type TestDatabase } from '../backend/src/testing/harness.js';
+
+// autocannon ships no types; this is the part of its API used here.
+interface AutocannonRequest { method: string; path: string; setupRequest: (req: Record<string, unknown>) => Record<string, unknown>; onResponse: (status: number, body: string) => void }
+interface AutocannonResult { requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number }
+const autocannon = createRequire(import.meta.url)('autocannon') as (o: { url: string; connections: number; duration: number; requests: AutocannonRequest[] }) => Promise<AutocannonResult>;
+
+const PERIOD = 60;
+const BASE_STEP = 29_000_000;
+const PROVISIONED = BASE_STEP * PERIOD - 86_400;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 1.5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const WARMUP = 2;
+const CONNECTIONS = 16;
+
+interface WorkerInput { mode: 'validate' | 'ceiling'; db: string; kekFile: string; clock: SharedArrayBuffer }
+
+// ---- worker: one server --------------------------------------------------------------------
+async function runWorker(input: WorkerInput): Promise<void> {
+  const steps = new Int32Array(input.clock);
+  // Mid-step, so codes of the step before and after are both inside the ±1 window.
+  const clock = () => (BASE_STEP + Atomics.load(steps, 0)) * PERIOD + PERIOD / 2;
+  if (input.mode === 'validate') {
+    const running = await startServer({ db: input.db, kekFile: input.kekFile, listen: '127.0.0.1:0', clock });
+    parentPort!.postMessage({ url: running.url });
+    parentPort!.once('message', () => void running.close().then(() => process.exit(0)));
+    return;
+  }
+  const db = await openDb(parseDbLocation(input.db));
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { user: string };
+      db.run('UPDATE users SET fail_last = ? WHERE user_id = ?', [clock(), body.user]).then(({ changes }) => {
+        const text = JSON.stringify({ ok: changes === 1 });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+      }, () => {
+        res.writeHead(500);
+        res.end();
+      });
+    });
+  });
+  server.listen(0, '127.0.0.1', () => {
+    const a = server.address() as { port: number };
+    parentPort!.postMessage({ url: `http://127.0.0.1:${a.port}` });
+  });
+  parentPort!.once('message', () => server.close(() => void db.close().then(() => process.exit(0))));
+}
+
+// ---- main: fixtures, load, report ------------------------------------------------------------
+interface Figures { label: string; rps: number; p50: number; p99: number; ok: number; total: number; errors: number }
+
+interface Target {
+  label: string;
+  url: string;
+  worker: Worker;
+  run(seconds: number): Promise<Figures>;
+}
+
+/** Starts one server in a worker and returns a load generator bound to it. */
+async function startTarget(label: string, mode: WorkerInput['mode'], db: TestDatabase, kekFile: string, fobs: readonly FixtureFob[], apiKey: string): Promise<Target> {
+  const clock = new SharedArrayBuffer(4);
+  const steps = new Int32Array(clock);
+  // A worker does not inherit the tsx loader hooks: register them first, then load this file.
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const boot = `(async () => { (await import(${JSON.stringify(tsxApi)})).register(); await import(${JSON.stringify(import.meta.url)}); })()`;
+  const worker = new Worker(boot, { eval: true, workerData: { mode, db: db.spec, kekFile, clock } satisfies WorkerInput });
+  const url = await new Promise<string>((resolve, reject) => {
+    worker.once('message', (m: { url: string }) => resolve(m.url));
+    worker.once('error', reject);
+  });
+  const keys: OtpKey[] = fobs.map((f) => createOtpKey({ secret: f.seed }));
+  let next = 0;
+  const run = async (seconds: number): Promise<Figures> => {
+    let ok = 0;
+    let total = 0;
+    const r = await autocannon({
+      url,
+      connections: CONNECTIONS,
+      duration: seconds,
+      requests: [{
+        method: 'POST',
+        path: '/v1/validate',
+        setupRequest: (req) => {
+          const i = next++ % fobs.length;
+          if (i === 0) Atomics.add(steps, 0, 1);
+          return { ...req, headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ user: fobs[i]!.user, code: keys[i]!.codeAt(BASE_STEP + Atomics.load(steps, 0)) }) };
+        },
+        onResponse: (_status, body) => {
+          total++;
+          if (body.startsWith('{"ok":true')) ok++;
+        },
+      }],
+    });
+    return { label, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, ok, total, errors: r.errors + r.non2xx };
+  };
+  return { label, url, worker, run };
+}
+
+async function stopTarget(t: Target): Promise<void> {
+  t.worker.postMessage('stop');
+  await new Promise((resolve) => t.worker.once('exit', resolve));
+}
+
+function fixture(prefix: string, n: number): FixtureFob[] {
+  return Array.from({ length: n }, (_, i) => ({ serial: `${prefix}-${i}`, user: `${prefix}-user${i}`, seed: new Uint8Array(randomBytes(20)) }));
+}
+
+async function database(kind: 'sqlite' | 'postgres', n: number): Promise<{ db: TestDatabase; kekFile: string; fobs: FixtureFob[]; apiKey: string }> {
+  const db = await createTestDatabase(kind);
+  const kekFile = join(db.dir, 'bench.kek');
+  const b = await openBackend({ db: db.spec, kekFile, clock: () => PROVISIONED });
+  const fobs = fixture(`B${n}`, n);
+  await insertFixtureFobs(b.ctx, fobs, PROVISIONED);
+  const apiKey = (await createApiKey(b.ctx, 'bench', 'validator')).token;
+  await b.close();
+  return { db, kekFile, fobs, apiKey };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * Runs the targets in interleaved rounds (A B C, A B C, …) so that load from other processes on
+ * the machine hits all of them alike. Returns every round of every target; ratios are taken
+ * within a round (neighbours in time) and their median reported.
+ */
+async function compare(targets: Target[], rounds: number, seconds: number): Promise<Figures[][]> {
+  for (const t of targets) await t.run(WARMUP); // JIT, page cache, connection pool
+  const runs: Figures[][] = targets.map(() => []);
+  for (let r = 0; r < rounds; r++) for (let i = 0; i < targets.length; i++) runs[i]!.push(await targets[i]!.run(seconds));
+  return runs;
+}
+
+/** The median round of one target, with the counts of all rounds. */
+function summary(rs: Figures[]): Figures {
+  const mid = rs.find((f) => f.rps === median(rs.map((x) => x.rps)))!;
+  return { ...mid, ok: rs.reduce((a, f) => a + f.ok, 0), total: rs.reduce((a, f) => a + f.total, 0), errors: rs.reduce((a, f) => a + f.errors, 0) };
+}
+
+const ratioOf = (a: Figures[], b: Figures[]): number => median(a.map((f, i) => f.rps / b[i]!.rps));
+
+function print(f: Figures): void {
+  process.stdout.write(`${f.label.padEnd(36)} ${f.rps.toFixed(0).padStart(6)} req/s   p50 ${String(f.p50).padStart(3)} ms   p99 ${String(f.p99).padStart(3)} ms   ok ${f.ok}/${f.total}${f.errors ? `   errors ${f.errors}` : ''}\n`);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  process.stdout.write(`backend bench: ${CONNECTIONS} connections; ${ROUNDS} interleaved rounds of ${SECONDS} s per target after a ${WARMUP} s warm-up; median round shown, ratios are medians of per-round ratios; every request a fresh valid code\n`);
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
+    const [d1k, d10k, d100k] = [await database('sqlite', 1_000), await database('sqlite', 10_000), await database('sqlite', 100_000)];
+    cleanups.push(() => d1k.db.cleanup(), () => d10k.db.cleanup(), () => d100k.db.cleanup());
+    const targets = [
+      await startTarget('sqlite ceiling (1 UPDATE), 10,000 fobs', 'ceiling', d10k.db, d10k.kekFile, d10k.fobs, d10k.apiKey),
+      await startTarget('sqlite validate, 10,000 fobs', 'validate', d10k.db, d10k.kekFile, d10k.fobs, d10k.apiKey),
+      await startTarget('sqlite validate, 1,000 fobs', 'validate', d1k.db, d1k.kekFile, d1k.fobs, d1k.apiKey),
+      await startTarget('sqlite validate, 100,000 fobs', 'validate', d100k.db, d100k.kekFile, d100k.fobs, d100k.apiKey),
+    ];
+    const [ceilingRuns, s10kRuns, s1kRuns, s100kRuns] = await compare(targets, ROUNDS, SECONDS);
+    for (const t of targets) await stopTarget(t);
+    const [ceiling, s10k, s1k, s100k] = [ceilingRuns!, s10kRuns!, s1kRuns!, s100kRuns!].map(summary);
+    for (const f of [ceiling!, s10k!, s1k!, s100k!]) print(f);
+    const results = [s10k!, s1k!, s100k!];
+    const ratio = ratioOf(s10kRuns!, ceilingRuns!);
+    const scale = ratioOf(s100kRuns!, s1kRuns!);
+
+    let pgLine = 'postgres: not reachable, skipped';
+    if (await pgReachable()) {
+      const p = await database('postgres', 10_000);
+      cleanups.push(() => p.db.cleanup());
+      const pgTargets = [
+        await startTarget('postgres ceiling (1 UPDATE), 10,000', 'ceiling', p.db, p.kekFile, p.fobs, p.apiKey),
+        await startTarget('postgres validate, 10,000 fobs', 'validate', p.db, p.kekFile, p.fobs, p.apiKey),
+      ];
+      const [pcRuns, pvRuns] = await compare(pgTargets, ROUNDS, SECONDS);
+      for (const t of pgTargets) await stopTarget(t);
+      const [pc, pv] = [pcRuns!, pvRuns!].map(summary);
+      print(pc!);
+      print(pv!);
+      results.push(pv!);
+      pgLine = `postgres: validate/ceiling at 10,000 fobs = ${ratioOf(pvRuns!, pcRuns!).toFixed(2)} (reported, no bar)`;
+    }
+
+    const allOk = results.every((r) => r.ok === r.total && r.errors === 0);
+    process.stdout.write(`\nsqlite: validate/ceiling at 10,000 fobs = ${ratio.toFixed(2)} (bar >= 0.50) ${ratio >= 0.5 ? 'PASS' : 'FAIL'}\n`);
+    process.stdout.write(`sqlite: rate at 100,000 fobs / rate at 1,000 = ${scale.toFixed(2)} (bar 0.80..1.20) ${Math.abs(scale - 1) <= 0.2 ? 'PASS' : 'FAIL'}\n`);
+    process.stdout.write(`every validation succeeded: ${allOk ? 'yes' : 'NO'}\n${pgLine}\ntotal ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+    if (ratio < 0.5 || Math.abs(scale - 1) > 0.2 || !allOk) process.exitCode = 1;
+  } finally {
+    for (const c of cleanups) await c();
+  }
+}
+
+if (isMainThread) await main();
+else await runWorker(workerData as WorkerInput);
