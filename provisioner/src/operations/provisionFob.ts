@@ -180,8 +180,9 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
         if (e instanceof StepFailed) throw e;
         const d = describeFobError(e);
         if (d.kind === 'rejected-station') {
-          fob ??= journal.createFob({ deviceKey, model: hello.model, hw: hello.hw, fw: hello.fw, batch, port });
-          fail('session', `the fob rejected this station's certificate (${d.deviceName ?? d.code}: ${d.message}) — fob left untouched; check the station certificate and the fob's root key`, { code: d.code });
+          // Not the fob's fault: it is not set aside in the journal, a station with a good
+          // certificate provisions it normally.
+          throw new StepFailed({ outcome: 'failed', serial: hello.serial, step: 'session', reason: `the fob rejected this station's certificate (${d.deviceName ?? d.code}: ${d.message}) — fob left untouched; check the station certificate and the fob's root key` });
         }
         throw e;
       }

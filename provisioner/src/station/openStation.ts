@@ -72,6 +72,8 @@ export async function openStation(options: { config: StationConfig; clock?: () =
     const registrationKey = await pinRegistrationKey({ journal, backend, configured: { publicKey: config.registrationKey, kid: config.registrationKeyId } });
     const outbox = new StationOutbox({ journal, backend, clock: options.clock });
     const serials = new SerialPool({ journal, backend, blockSize: config.serialBlock });
+    // Stock serials now, so that a backend outage later in the shift does not stop the line.
+    if (registrationKey.checkedWithBackend && serials.free < config.serialBlock) await serials.refill().catch(() => undefined);
     const labels = new LabelWriter(config.labels);
     return {
       config, journal, backend, outbox, serials, labels, registrationKey, credentials, batchKey,

@@ -137,49 +137,61 @@ export async function runStation(o: RunStationOptions): Promise<StationSummary> 
 
   const doneCount = (): number => results.filter((r) => r.result.outcome === 'done').length;
 
+  let lastWaiting = '';
+  const unsubscribe = o.outbox.onChange(() => {
+    const now = `${o.journal.pendingRegistrationCount()}/${o.journal.pendingActivationCount()}/${o.outbox.lastDeliveryError ?? ''}`;
+    if (now !== lastWaiting) {
+      lastWaiting = now;
+      emitOutbox();
+    }
+  });
   o.outbox.start();
   emitOutbox();
-  if (!o.watch) {
-    const ports = await listPresent();
-    if (ports.length === 0) throw new StationError('NO_PORTS', o.ports.kind === 'auto' ? `no fob found on USB (looking for ${o.ports.usb.map((u) => `${u.vendorId}:${u.productId}`).join(', ')}); plug one in or use --watch` : 'no port given: use --port PATH or --ports auto');
-    await Promise.all(ports.map((p) => work(p)));
-  } else {
-    // handled: finished ports, not taken again until they disappear (or, when the fob was lost
-    // but the path stayed, until a retry delay passed).
-    const handled = new Map<string, number>();
-    const pollMs = o.pollMs ?? 500;
-    while (!o.stopSignal?.aborted && !abort.signal.aborted && !(o.count !== undefined && doneCount() >= o.count)) {
-      let present: string[];
-      try {
-        present = await listPresent();
-      } catch {
-        present = [...busy.keys()];
-      }
-      const set = new Set(present);
-      for (const p of [...handled.keys()]) {
-        if (!set.has(p)) {
-          handled.delete(p);
-          emit({ type: 'port', port: p, state: 'detached', at: clock() });
+  try {
+    if (!o.watch) {
+      const ports = await listPresent();
+      if (ports.length === 0) throw new StationError('NO_PORTS', o.ports.kind === 'auto' ? `no fob found on USB (looking for ${o.ports.usb.map((u) => `${u.vendorId}:${u.productId}`).join(', ')}); plug one in or use --watch` : 'no port given: use --port PATH or --ports auto');
+      await Promise.all(ports.map((p) => work(p)));
+    } else {
+      // handled: finished ports, not taken again until they disappear (or, when the fob was lost
+      // but the path stayed, until a retry delay passed).
+      const handled = new Map<string, number>();
+      const pollMs = o.pollMs ?? 500;
+      while (!o.stopSignal?.aborted && !abort.signal.aborted && !(o.count !== undefined && doneCount() >= o.count)) {
+        let present: string[];
+        try {
+          present = await listPresent();
+        } catch {
+          present = [...busy.keys()];
         }
+        const set = new Set(present);
+        for (const p of [...handled.keys()]) {
+          if (!set.has(p)) {
+            handled.delete(p);
+            emit({ type: 'port', port: p, state: 'detached', at: clock() });
+          }
+        }
+        const now = clock();
+        for (const p of present) {
+          const until = handled.get(p);
+          if (busy.has(p) || (until !== undefined && until > now)) continue;
+          handled.delete(p);
+          const job = work(p).then((r) => {
+            busy.delete(p);
+            handled.set(p, r.outcome === 'interrupted' ? clock() + (o.retryInterruptedMs ?? 2000) / 1000 : Number.POSITIVE_INFINITY);
+          });
+          busy.set(p, job);
+        }
+        await sleepMs(pollMs, o.stopSignal).catch(() => undefined);
       }
-      const now = clock();
-      for (const p of present) {
-        const until = handled.get(p);
-        if (busy.has(p) || (until !== undefined && until > now)) continue;
-        handled.delete(p);
-        const job = work(p).then((r) => {
-          busy.delete(p);
-          handled.set(p, r.outcome === 'interrupted' ? clock() + (o.retryInterruptedMs ?? 2000) / 1000 : Number.POSITIVE_INFINITY);
-        });
-        busy.set(p, job);
-      }
-      await sleepMs(pollMs, o.stopSignal).catch(() => undefined);
     }
+    await Promise.all(busy.values());
+    if (fatal) throw fatal;
+    await o.outbox.flush();
+    emitOutbox();
+  } finally {
+    unsubscribe();
   }
-  await Promise.all(busy.values());
-  if (fatal) throw fatal;
-  await o.outbox.flush();
-  emitOutbox();
   const count = (k: ProvisionOutcome['outcome']): number => results.filter((r) => r.result.outcome === k).length;
   return {
     done: count('done'), failed: count('failed'), skipped: count('skipped'), interrupted: count('interrupted'), waiting: count('waiting'),

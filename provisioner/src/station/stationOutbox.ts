@@ -35,7 +35,7 @@ export class StationOutbox {
   private readonly clock: () => number;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
-  private readonly onChange?: () => void;
+  private readonly listeners = new Set<() => void>();
   private readonly regWaiters = new Map<number, Set<Waiter>>();
   private readonly actWaiters = new Map<string, Set<Waiter>>();
   private readonly inFlight = new Set<string>();
@@ -51,7 +51,7 @@ export class StationOutbox {
     this.clock = options.clock ?? (() => Date.now() / 1000);
     this.baseDelayMs = options.baseDelayMs ?? 500;
     this.maxDelayMs = options.maxDelayMs ?? 30_000;
-    this.onChange = options.onChange;
+    if (options.onChange) this.listeners.add(options.onChange);
   }
 
   /** The last delivery error, for the operator ("backend unreachable: ECONNREFUSED"). */
@@ -121,7 +121,13 @@ export class StationOutbox {
       jobs.push(this.deliverActivation(a.serial).finally(() => this.inFlight.delete(key)));
     }
     await Promise.all(jobs);
-    if (jobs.length) this.onChange?.();
+    if (jobs.length) for (const l of [...this.listeners]) l();
+  }
+
+  /** Calls `listener` after every round of delivery attempts. Returns the unsubscribe function. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   private retryAt(attempts: number): number {

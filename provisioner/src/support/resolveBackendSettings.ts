@@ -42,10 +42,12 @@ function readKey(path: string): string {
 export function resolveBackendSettings(i: BackendSettingsInput): BackendSettings {
   const env = i.env ?? process.env;
   const cwd = i.cwd ?? process.cwd();
-  let backendUrl = i.backendUrl ?? env['FOBKIT_BACKEND_URL'] ?? undefined;
-  let apiKey = i.apiKey ?? (i.apiKeyFile ? readKey(resolve(cwd, i.apiKeyFile)) : undefined) ?? env['FOBKIT_API_KEY'] ?? (env['FOBKIT_API_KEY_FILE'] ? readKey(resolve(cwd, env['FOBKIT_API_KEY_FILE'])) : undefined);
-  let stationKey = i.stationKey ?? env['FOBKIT_STATION_KEY'] ?? undefined;
-  const configPath = i.config ?? env['FOBKIT_CONFIG'];
+  const e = (name: string): string | undefined => env[name] || undefined;
+  let backendUrl = i.backendUrl || e('FOBKIT_BACKEND_URL');
+  const keyFile = i.apiKeyFile || e('FOBKIT_API_KEY_FILE');
+  let apiKey = i.apiKey || (i.apiKeyFile ? readKey(resolve(cwd, i.apiKeyFile)) : undefined) || e('FOBKIT_API_KEY') || (keyFile ? readKey(resolve(cwd, keyFile)) : undefined);
+  let stationKey = i.stationKey || e('FOBKIT_STATION_KEY');
+  const configPath = i.config || e('FOBKIT_CONFIG');
   const hasConfig = configPath !== undefined || existsSync(resolve(cwd, DEFAULT_CONFIG_FILE));
   if ((!backendUrl || !apiKey || !stationKey) && hasConfig) {
     try {
