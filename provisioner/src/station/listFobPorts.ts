@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { SerialPort } from 'serialport';
 import type { UsbId } from '../config/stationConfig.js';
+import { StationError } from '../errors.js';
 
 export interface ListedPort {
   path: string;
@@ -16,10 +17,18 @@ export interface ListedPort {
 
 export type ListPorts = () => Promise<ListedPort[]>;
 
-/** Paths of the listed ports whose USB ids are in `usb` (case-insensitive). */
+/**
+ * Paths of the listed ports whose USB ids are in `usb` (case-insensitive).
+ * @throws StationError NO_PORTS when the list cannot be read.
+ */
 export async function listFobPorts(usb: readonly UsbId[], listPorts: ListPorts = () => SerialPort.list()): Promise<string[]> {
   const wanted = new Set(usb.map((u) => `${u.vendorId.toLowerCase()}:${u.productId.toLowerCase()}`));
-  const ports = await listPorts();
+  let ports: ListedPort[];
+  try {
+    ports = await listPorts();
+  } catch (cause) {
+    throw new StationError('NO_PORTS', `cannot list the serial ports (${(cause as Error).message}); on Linux this needs udevadm (package udev), or give --port PATH`, { cause });
+  }
   return ports.filter((p) => p.vendorId && p.productId && wanted.has(`${p.vendorId.toLowerCase()}:${p.productId.toLowerCase()}`)).map((p) => p.path).sort();
 }
 
