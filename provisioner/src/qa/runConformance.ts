@@ -32,7 +32,7 @@ export interface RunConformanceOptions extends QaBackendOptions {
   fobs?: number;
   /** PRNG seed for login times (default 1). */
   seed?: number;
-  /** Only scenarios whose name contains this text (case-insensitive). */
+  /** Only scenarios whose name contains one of these comma-separated texts (case-insensitive). */
   only?: string;
   onRow?: (row: ConformanceRow) => void;
   scenarios?: Scenario[];
@@ -49,7 +49,8 @@ export async function runConformance(o: RunConformanceOptions): Promise<Conforma
   const env = await QaBackend.connect(o);
   const base = morning(Date.now() / 1000);
   const rows: ConformanceRow[] = [];
-  const list = (o.scenarios ?? SCENARIOS).filter((s) => !o.only || s.name.toLowerCase().includes(o.only.toLowerCase()));
+  const wanted = (o.only ?? '').split(',').map((w) => w.trim().toLowerCase()).filter(Boolean);
+  const list = (o.scenarios ?? SCENARIOS).filter((s) => wanted.length === 0 || wanted.some((w) => s.name.toLowerCase().includes(w)));
   try {
     for (const [i, s] of list.entries()) {
       const started = Date.now();

@@ -151,7 +151,7 @@ const common = (y: Argv<object>): Argv<QaArgs> =>
 const conformance: CommandModule<object, ConformanceArgs> = {
   command: 'conformance',
   describe: 'run the conformance suite against a backend: table of scenario, expectation, result',
-  builder: (y) => common(y).option('fobs', { type: 'number', default: 4, describe: 'fobs in the ±20 ppm drift scenario' }).option('only', { type: 'string', describe: 'only scenarios whose name contains this' }) as unknown as Argv<ConformanceArgs>,
+  builder: (y) => common(y).option('fobs', { type: 'number', default: 4, describe: 'fobs in the ±20 ppm drift scenario' }).option('only', { type: 'string', describe: 'only scenarios whose name contains one of these comma-separated words' }) as unknown as Argv<ConformanceArgs>,
   handler: runConformanceCommand,
 };
 
