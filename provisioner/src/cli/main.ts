@@ -43,8 +43,9 @@ try {
     .demandCommand(1, 'name a command; see fobkit --help')
     .strict()
     .fail((msg, err) => {
-      if (err) throw err;
-      throw Object.assign(new Error(msg), { code: 'USAGE', exitCode: EXIT_USAGE });
+      // yargs' own parser and validation errors (YError) are usage mistakes, not bugs.
+      if (err && err.name !== 'YError') throw err;
+      throw Object.assign(new Error(msg || err?.message || 'invalid usage'), { code: 'USAGE', exitCode: EXIT_USAGE });
     })
     .help()
     .parseAsync();
