@@ -65,7 +65,8 @@ afterAll(async () => {
 const exportArgs = (format: string, out: string, ...more: string[]): string[] =>
   ['export', '--from-backend', t.url, '--api-key-file', adminKeyFile, '--batch', 'B1', '--format', format, '-o', join(dir, out), ...more];
 
-describe('fobkit export --from-backend', () => {
+// Each test spawns the CLIs a few times; on a loaded 2-core machine that can pass 30 s.
+describe('fobkit export --from-backend', { timeout: 120_000 }, () => {
   it('writes a password-protected PSKC that pskctool validates and python3-pskc decrypts to the registered seeds', async () => {
     const r = await run(FOBKIT, exportArgs('pskc', 'b1.pskcxml', '--password-file', join(dir, 'pw.txt'), '--json'));
     expect(r.status, r.stderr).toBe(0);
@@ -126,7 +127,7 @@ describe('fobkit export --from-backend', () => {
   });
 });
 
-describe('fobkit-backend import of a vendor PSKC file', () => {
+describe('fobkit-backend import of a vendor PSKC file', { timeout: 120_000 }, () => {
   const psk = randomBytes(16);
   const vendor = [
     { id: 'v1', serial: 'VEND-000001', secretHex: encodeHex(randomBytes(20)), algorithm: PSKC_TOTP_URI, digits: 6, period: 60, suite: 'HMAC-SHA1', manufacturer: 'Vendor', model: 'V60', timeDrift: -1 },
