@@ -4,7 +4,8 @@
  * it is also the entry point for tools in this package such as seed-file import/export.
  */
 import { resolve } from 'node:path';
-import { ensureKeyringFile, loadKeyring } from './crypto/keyring.js';
+import { ensureKeyringFile, loadKeyring, type Keyring } from './crypto/keyring.js';
+import { BackendError } from './errors.js';
 import { openDb, parseDbLocation, type DbLocation } from './store/db.js';
 import { migrate } from './store/migrations.js';
 import { DEFAULT_POLICY, type BackendContext, type BackendPolicy, type Clock } from './service/context.js';
@@ -19,6 +20,11 @@ export interface OpenBackendOptions {
   kekFile?: string;
   /** Create the KEK file when missing (the server does; other commands do not). Default true. */
   createKek?: boolean;
+  /**
+   * False for commands that touch no secret (API keys, audit): the KEK file is then neither
+   * read nor created, and the registration key is not checked. Default true.
+   */
+  useKek?: boolean;
   /** Unix seconds. Tests inject one; production uses the system clock. */
   clock?: Clock;
   policy?: Partial<BackendPolicy>;
@@ -39,18 +45,24 @@ export function defaultKekFile(location: DbLocation): string {
 
 export const systemClock: Clock = () => Date.now() / 1000;
 
+const noKek = (): never => {
+  throw new BackendError('CONFIG', 'this command was opened without the KEK file');
+};
+const noKeyring: Keyring = { currentId: '', ids: () => [], encrypt: noKek, decrypt: noKek, dispose: () => undefined };
+
 export async function openBackend(options: OpenBackendOptions = {}): Promise<Backend> {
   const location = parseDbLocation(options.db ?? `sqlite:${DEFAULT_SQLITE_PATH}`);
   const kekFile = resolve(options.kekFile ?? defaultKekFile(location));
-  const createdKek = options.createKek === false ? false : ensureKeyringFile(kekFile);
-  const keyring = loadKeyring(kekFile);
+  const useKek = options.useKek !== false;
+  const createdKek = !useKek || options.createKek === false ? false : ensureKeyringFile(kekFile);
+  const keyring = useKek ? loadKeyring(kekFile) : noKeyring;
   const clock = options.clock ?? systemClock;
   const db = await openDb(location);
   try {
     await migrate(db, clock);
     const policy: BackendPolicy = { ...DEFAULT_POLICY, ...options.policy };
     const ctx: BackendContext = { db, keyring, clock, policy };
-    await ensureRegistrationKey(ctx);
+    if (useKek) await ensureRegistrationKey(ctx);
     return {
       ctx,
       location,

@@ -88,7 +88,7 @@ await yargs(hideBin(process.argv))
       label: { type: 'string', describe: 'who or what uses it' },
     }), async (a) => {
       try {
-        const b = await openBackend({ db: a.db, kekFile: a['kek-file'] });
+        const b = await openBackend({ db: a.db, useKek: false });
         try {
           const k = await createApiKey(b.ctx, actor(), a.role as Role, a.label);
           print(a.json, { event: 'key-created', id: k.id, role: k.role, key: k.token }, `${k.token}\n(role ${k.role}, id ${k.id}: store it now, it is not shown again)`);
@@ -101,7 +101,7 @@ await yargs(hideBin(process.argv))
     })
     .command('list', 'list keys (never the secrets)', (y2) => y2.options(dbOptions), async (a) => {
       try {
-        const b = await openBackend({ db: a.db, kekFile: a['kek-file'] });
+        const b = await openBackend({ db: a.db, useKek: false });
         try {
           const keys = await listApiKeys(b.ctx);
           if (a.json) print(true, { event: 'keys', keys }, '');
@@ -115,7 +115,7 @@ await yargs(hideBin(process.argv))
     })
     .command('revoke <id>', 'revoke a key (servers stop accepting it within 5 s)', (y2) => y2.options(dbOptions).positional('id', { type: 'string', demandOption: true }), async (a) => {
       try {
-        const b = await openBackend({ db: a.db, kekFile: a['kek-file'] });
+        const b = await openBackend({ db: a.db, useKek: false });
         try {
           await revokeApiKey(b.ctx, actor(), a.id);
           print(a.json, { event: 'key-revoked', id: a.id }, `revoked ${a.id}`);
