@@ -5,13 +5,17 @@
  * secret in the message.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateSync, generateURI } from 'otplib';
 import { SeedFileError } from '@fobkit/protocol';
 import { encodeBase32, encodeHex, generateHotp, generateTotp } from '@fobkit/protocol/otp';
 import {
   buildOtpauthUri, detectSeedFileFormat, ENTRA_CSV_HEADER, parseEntraCsv, parseOathCsv, parseOtpauthUri,
-  parsePamOathUsersfile, parseSeedFile, writeEntraCsv, writeOathCsv, writePamOathUsersfile, writePskc, writeSeedFile,
+  parsePamOathUsersfile, parsePasswordFile, parsePskFile, parseSeedFile, readSeedFile, writeEntraCsv, writeOathCsv,
+  writePamOathUsersfile, writePskc, writeSeedFile,
   type SeedRecord,
 } from '@fobkit/protocol/formats';
 
@@ -191,5 +195,36 @@ describe('detection and the one-door API', () => {
     }
     expect(detectSeedFileFormat('hello world')).toBeUndefined();
     expect(seedFileError(() => parseSeedFile('hello world')).message).toMatch(/unrecognised seed file/);
+  });
+});
+
+describe('key and password files', () => {
+  it('a PSK file holds 32 hex digits (separators allowed) or 16 raw bytes', () => {
+    const key = randomBytes(16);
+    for (const text of [key.toString('hex'), `${key.toString('hex').toUpperCase()}\n`, `0x${key.toString('hex')}`, key.toString('hex').match(/../g)!.join(':')]) {
+      expect(encodeHex(parsePskFile(Buffer.from(text)))).toBe(key.toString('hex'));
+    }
+    const raw = Buffer.from('00112233445566778899aabbccddee7f', 'hex');
+    expect(encodeHex(parsePskFile(raw))).toBe(raw.toString('hex'));
+    expect(seedFileError(() => parsePskFile(Buffer.from('0011'))).message).toMatch(/32 hex digits or 16 raw bytes \(found 4 bytes\)/);
+    expect(seedFileError(() => parsePskFile(Buffer.from(randomBytes(32).toString('hex')))).code).toBe('FORMAT_INVALID');
+  });
+
+  it('a password file: the first line, exactly', () => {
+    expect(parsePasswordFile(Buffer.from(' pass word \r\nsecond line'))).toBe(' pass word ');
+    expect(seedFileError(() => parsePasswordFile(Buffer.from('\nx'))).message).toMatch(/empty/);
+  });
+
+  it('readSeedFile refuses a directory and reads a file within the bound', async () => {
+    await expect(readSeedFile(tmpdir())).rejects.toMatchObject({ code: 'FORMAT_INVALID', message: expect.stringMatching(/not a regular file/) });
+    const dir = mkdtempSync(join(tmpdir(), 'fobkit-seedfile-'));
+    try {
+      const path = join(dir, 'x.csv');
+      writeFileSync(path, 'a'.repeat(100));
+      expect((await readSeedFile(path, { maxBytes: 100 })).length).toBe(100);
+      await expect(readSeedFile(path, { maxBytes: 99 })).rejects.toMatchObject({ code: 'FORMAT_INVALID', message: expect.stringMatching(/100 bytes, over the limit of 99 bytes/) });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
