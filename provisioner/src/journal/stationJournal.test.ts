@@ -88,4 +88,12 @@ describe('StationJournal', () => {
     journal.recordStep(fob.id, 'set-time', 'end', { clockOffset: 0.002 }, '/dev/pts/3');
     expect(journal.stepsOf(fob.id).map((s) => [s.step, s.phase, s.detail])).toEqual([['set-time', 'begin', null], ['set-time', 'end', { clockOffset: 0.002 }]]);
   });
+
+  it('refuses a durable transaction nested in a non-durable one (its commit would not be fsynced)', () => {
+    const fob = journal.createFob({ deviceKey: 'aa', batch: 'B' });
+    expect(() => journal.transaction(() => journal.recordLocked(fob.id, 'FK00000013'))).toThrow(/durable/);
+    expect(journal.getFob(fob.id).stage).toBe('new');
+    journal.transaction(() => journal.recordLocked(fob.id, 'FK00000013'), { durable: true });
+    expect(journal.getFob(fob.id).stage).toBe('locked');
+  });
 });

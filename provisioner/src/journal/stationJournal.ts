@@ -3,11 +3,14 @@
  * of every fob before and after it happens, the serials reserved at the backend, and the outboxes
  * of registrations and activations. It is what a station killed at any instant restarts from.
  *
- * Durability: with `sync: 'full'` every commit is fsynced (survives power loss); `normal` survives
- * a killed process but may lose the last commits on power loss (WAL keeps the file consistent).
- * Every state change that must be atomic with another (a seed journaled + its held registration,
- * a verification + releasing the registration to the outbox, a LOCK + its activation item) is one
- * transaction.
+ * Durability: every commit survives a killed process (WAL). With `sync: 'full'` the commits that
+ * the invariants rest on (a serial given to a fob, a seed journaled, a registration released or
+ * acknowledged, a fob locked or set aside) are also fsynced before the station acts on them, so
+ * they survive a power cut; the step records in between are not (an fsync costs ~2 ms here and
+ * better-sqlite3 blocks the event loop for it, which every port would feel), and reach the disk
+ * with the next durable commit. Every state change that must be atomic with another (a seed
+ * journaled + its held registration, a verification + releasing the registration to the outbox,
+ * a LOCK + its activation item) is one transaction.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -144,11 +147,15 @@ export class StationJournal {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly clock: () => number;
+  private readonly fullSync: boolean;
+  private depth = 0;
+  private durableDepth = 0;
 
-  private constructor(path: string, db: Database.Database, clock: () => number) {
+  private constructor(path: string, db: Database.Database, clock: () => number, fullSync: boolean) {
     this.path = path;
     this.db = db;
     this.clock = clock;
+    this.fullSync = fullSync;
   }
 
   /**
@@ -163,7 +170,7 @@ export class StationJournal {
       mkdirSync(dirname(path), { recursive: true });
       db = new Database(path);
       db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
+      db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
       db.pragma('foreign_keys = ON');
       const version = db.pragma('user_version', { simple: true }) as number;
@@ -177,16 +184,39 @@ export class StationJournal {
     } catch (cause) {
       throw new StationError('JOURNAL_FAILED', `cannot open the journal ${path}: ${(cause as Error).message}`, { cause });
     }
-    return new StationJournal(path, db, clock);
+    return new StationJournal(path, db, clock, sync === 'full');
   }
 
   close(): void {
     if (this.db.open) this.db.close();
   }
 
-  /** Runs `fn` in one transaction (nested calls join the outer one). */
-  transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+  /**
+   * Runs `fn` in one transaction (nested calls join the outer one). `durable`: the commit is
+   * fsynced (with `sync: 'full'`); a durable transaction nested in a non-durable one is a bug.
+   */
+  transaction<T>(fn: () => T, options: { durable?: boolean } = {}): T {
+    const durable = options.durable === true;
+    if (this.depth > 0) {
+      if (durable && this.durableDepth === 0 && this.fullSync) throw new TypeError('a durable journal transaction cannot be nested in a non-durable one');
+      this.depth++;
+      try {
+        return fn();
+      } finally {
+        this.depth--;
+      }
+    }
+    const sync = durable && this.fullSync;
+    if (sync) this.db.pragma('synchronous = FULL');
+    this.depth = 1;
+    this.durableDepth = durable ? 1 : 0;
+    try {
+      return this.db.transaction(fn)();
+    } finally {
+      this.depth = 0;
+      this.durableDepth = 0;
+      if (sync) this.db.pragma('synchronous = NORMAL');
+    }
   }
 
   getMeta(key: string): string | undefined {
@@ -259,7 +289,7 @@ export class StationJournal {
   addReservedSerials(serials: readonly string[]): void {
     const now = this.clock();
     const ins = this.db.prepare('INSERT OR IGNORE INTO serials (serial, reserved_at) VALUES (?, ?)');
-    this.transaction(() => { for (const s of serials) ins.run(s, now); });
+    this.transaction(() => { for (const s of serials) ins.run(s, now); }, { durable: true });
   }
 
   freeSerialCount(): number {
@@ -279,7 +309,7 @@ export class StationJournal {
       this.db.prepare('UPDATE serials SET fob_id = ?, assigned_at = ? WHERE serial = ?').run(fobId, this.clock(), r.serial);
       this.updateFob(fobId, { serial: r.serial, stage: 'serial-assigned' });
       return r.serial;
-    });
+    }, { durable: true });
   }
 
   // ---- registrations (outbox) ---------------------------------------------------------------
@@ -296,7 +326,7 @@ export class StationJournal {
         .run(fobId, p.serial, p.kid, Buffer.from(p.sealedSecret), p.model, p.algorithm, p.digits, p.period, p.t0, p.batch, p.provisionedAt, p.clockOffset, this.clock());
       this.updateFob(fobId, { stage: 'seed-journaled' });
       return this.getRegistration(Number(info.lastInsertRowid));
-    });
+    }, { durable: true });
   }
 
   getRegistration(id: number): RegistrationRecord {
@@ -318,7 +348,7 @@ export class StationJournal {
       if (reg.status !== 'held') return;
       this.db.prepare("UPDATE registrations SET status = 'pending', next_attempt_at = ? WHERE id = ?").run(now, id);
       this.updateFob(reg.fobId, { stage: 'verified' });
-    });
+    }, { durable: true });
   }
 
   /** The seed never left the station and is no longer on the fob (wiped) or never reached it. */
@@ -328,7 +358,9 @@ export class StationJournal {
 
   /** The backend refused the registration for good; it is never sent again. */
   rejectRegistration(id: number, error: string): void {
-    this.db.prepare("UPDATE registrations SET status = 'rejected', attempts = attempts + 1, last_error = ? WHERE id = ?").run(error, id);
+    this.transaction(() => {
+      this.db.prepare("UPDATE registrations SET status = 'rejected', attempts = attempts + 1, last_error = ? WHERE id = ?").run(error, id);
+    }, { durable: true });
   }
 
   dueRegistrations(now: number, limit = 32): RegistrationRecord[] {
@@ -351,7 +383,7 @@ export class StationJournal {
       this.db.prepare("UPDATE registrations SET status = 'acknowledged', attempts = attempts + 1, last_error = NULL, acknowledged_at = ? WHERE id = ?").run(this.clock(), id);
       const fob = this.getFob(reg.fobId);
       if (fob.stage === 'verified') this.updateFob(fob.id, { stage: 'registered' });
-    });
+    }, { durable: true });
   }
 
   /** Count of registrations waiting for the backend (verified, not yet acknowledged). */
@@ -366,7 +398,7 @@ export class StationJournal {
     this.transaction(() => {
       this.updateFob(fobId, { stage: 'locked' });
       this.db.prepare("INSERT OR IGNORE INTO activations (serial, fob_id, status, next_attempt_at, created_at) VALUES (?, ?, 'pending', ?, ?)").run(serial, fobId, this.clock(), this.clock());
-    });
+    }, { durable: true });
   }
 
   getActivation(serial: string): ActivationRecord | undefined {

@@ -107,7 +107,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
   const serialOf = (): string | undefined => fob?.serial ?? undefined;
 
   /** Journals begin, runs `fn`, then journals end together with `commit` in one transaction. */
-  async function step<T>(name: PipelineStep, fn: () => Promise<T>, finish?: (r: T) => { detail?: Record<string, unknown>; commit?: () => void }): Promise<T> {
+  async function step<T>(name: PipelineStep, fn: () => Promise<T>, finish?: (r: T) => { detail?: Record<string, unknown>; commit?: () => void; durable?: boolean }): Promise<T> {
     current = name;
     journal.recordStep(fob?.id ?? null, name, 'begin', undefined, port);
     emit({ type: 'step', port, step: name, phase: 'begin', serial: serialOf(), at: clock() });
@@ -128,7 +128,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
     journal.transaction(() => {
       journal.recordStep(fob?.id ?? null, name, 'end', f.detail, port);
       f.commit?.();
-    });
+    }, { durable: f.durable });
     if (fob) fob = journal.getFob(fob.id);
     emit({ type: 'step', port, step: name, phase: 'end', serial: serialOf(), detail: f.detail, at: clock() });
     onPhase(name, 'end');
@@ -140,7 +140,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
     journal.transaction(() => {
       journal.recordStep(fob?.id ?? null, name, 'fail', { reason, ...detail }, port);
       if (fob) journal.updateFob(fob.id, { outcome: 'failed', failure: reason });
-    });
+    }, { durable: true });
     emit({ type: 'step', port, step: name, phase: 'fail', serial: serialOf(), detail: { reason, ...detail }, at: clock() });
     throw new StepFailed({ outcome: 'failed', serial: serialOf(), step: name, reason });
   }
@@ -331,7 +331,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
           fail('verify', `verification failed: fob returned ${v.got}, expected ${v.expected} (at ${new Date(v.time * 1000).toISOString()}) — fob set aside, not locked, ${wiped}`, { time: v.time, gotStep: v.gotStep, expectedStep: v.expectedStep });
         }
         return v;
-      }, (v) => ({ detail: { times: v.ok ? v.times : [] }, commit: () => journal.releaseRegistration(registrationId!) }));
+      }, (v) => ({ detail: { times: v.ok ? v.times : [] }, commit: () => journal.releaseRegistration(registrationId!), durable: true }));
     }
 
     if (runs('register')) {
@@ -356,7 +356,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
     }
 
     if (runs('lock')) {
-      await step('lock', () => session.lock(serial), () => ({ commit: () => journal.recordLocked(f().id, serial) }));
+      await step('lock', () => session.lock(serial), () => ({ commit: () => journal.recordLocked(f().id, serial), durable: true }));
     }
 
     let activationPending = false;
@@ -368,7 +368,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
     await step('label', async () => {
       const at = f().provisionedAt ?? journal.liveRegistration(f().id)?.provisionedAt ?? Math.floor(clock());
       labels.write({ serial, model: f().model ?? hello.model, batch: f().batch, date: new Date(at * 1000).toISOString().slice(0, 10) });
-    }, () => ({ detail: { labels: labels.path }, commit: () => journal.updateFob(f().id, { stage: 'done', outcome: 'done', labelWritten: true }) }));
+    }, () => ({ detail: { labels: labels.path }, commit: () => journal.updateFob(f().id, { stage: 'done', outcome: 'done', labelWritten: true }), durable: true }));
 
     return { outcome: 'done', serial, resumed, activationPending };
   } catch (e) {
