@@ -118,6 +118,12 @@ describe.each(kinds)('backend API on %s', (kind) => {
     expect(bad.body.error.code).toBe('INVALID_SERIAL');
     expect(bad.body.error.message).toMatch(/check digit/);
     expect((await t.call<{ error: { code: string } }>('support', 'GET', `/v1/tokens/${typo}`)).body.error.code).toBe('INVALID_SERIAL');
+    // A well-formed serial that no reservation handed out.
+    const unreserved = formatSerial(9_999_000);
+    const made = await t.call<{ error: { code: string } }>('station', 'POST', '/v1/tokens', {
+      ...body(seed), serial: unreserved, sealedSecret: Buffer.from(sealToRecipient({ recipientPublicKey: pub, plaintext: seed, context: `seed:${unreserved}` })).toString('base64url'),
+    });
+    expect([made.status, made.body.error.code]).toEqual([409, 'SERIAL_NOT_RESERVED']);
   });
 
   it('walks the life cycle: pending, available, assigned, quarantined, checked, assigned again, revoked', async () => {

@@ -22,7 +22,8 @@ export type BackendErrorCode =
   | 'SERIALS_EXHAUSTED' // no serial numbers left to reserve
   | 'AUDIT_BROKEN' // the audit chain does not verify
   | 'CONFIG' // bad configuration: database URL, KEK file
-  | 'INTERNAL'; // a bug
+  | 'INTERNAL' // a bug
+  | 'SERIAL_NOT_RESERVED'; // a registration for a serial no station reserved
 
 export const HTTP_STATUS: Readonly<Record<BackendErrorCode, number>> = {
   UNAUTHORIZED: 401,
@@ -42,6 +43,7 @@ export const HTTP_STATUS: Readonly<Record<BackendErrorCode, number>> = {
   AUDIT_BROKEN: 500,
   CONFIG: 500,
   INTERNAL: 500,
+  SERIAL_NOT_RESERVED: 409,
 };
 
 export class BackendError extends Error {

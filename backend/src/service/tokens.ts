@@ -8,6 +8,7 @@
  */
 import { openSealed } from '@fobkit/protocol/session';
 import { assertAlgorithm, assertDigits, assertPeriod, assertSecret, constantTimeEqual, type OtpAlgorithm, type OtpDigits } from '@fobkit/protocol/otp';
+import { parseSerial } from '@fobkit/protocol/serial';
 import { BackendError } from '../errors.js';
 import { aad, type RegistrationKeyRow, type TokenRow, type TokenState } from '../store/rows.js';
 import type { DbExecutor } from '../store/db.js';
@@ -133,6 +134,12 @@ async function registrationKeyRow(ctx: BackendContext, kid: string): Promise<Reg
 /** POST /v1/tokens: a station registers a fob it programmed. */
 export async function registerToken(ctx: BackendContext, actor: string, input: RegisterTokenInput): Promise<StoreTokenResult> {
   const serial = fobkitSerial(input.serial);
+  // Only reserved serials: a station that made one up could collide with a later reservation.
+  const reserved = await ctx.db.get<{ value: number }>("SELECT value FROM counters WHERE name = 'serial'");
+  const parsed = parseSerial(serial);
+  if (parsed.ok && parsed.sequence > (reserved?.value ?? 0)) {
+    throw new BackendError('SERIAL_NOT_RESERVED', `serial ${serial} was never reserved: take serials from POST /v1/serials/reserve`);
+  }
   const reg = await registrationKeyRow(ctx, input.kid);
   const privateKey = ctx.keyring.decrypt(reg.kek_id, reg.private_enc, aad.registrationKey(reg.kid));
   let secret: Uint8Array;
