@@ -8,6 +8,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { SimError } from '../errors.js';
 
+/** Starts socat with the arguments, stops it when stdin closes or on SIGTERM, exits with socat. */
+// (Background jobs of a non-interactive sh read /dev/null, hence the pipe is kept on fd 3.)
+const WATCHDOG = 'command -v socat >/dev/null || exit 127; exec 3<&0; socat "$@" & s=$!; trap \'kill $s 2>/dev/null\' TERM; (read _ <&3; kill $s 2>/dev/null) & wait $s';
+
 /** How long socat may take to create both ptys. */
 export const PTY_START_TIMEOUT_MS = 10_000;
 
@@ -33,7 +37,10 @@ export class PtyPair {
    */
   static async open(stationPath: string, fobPath: string): Promise<PtyPair> {
     for (const p of [stationPath, fobPath]) rmSync(p, { force: true });
-    const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${fobPath}`, `pty,raw,echo=0,link=${stationPath}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // socat runs under a small sh watchdog that holds a pipe from us: when the simulator ends in
+    // any way (even SIGKILL) the pipe closes, `read` returns and socat is stopped, so no orphaned
+    // socat keeps a pty alive.
+    const child = spawn('sh', ['-c', WATCHDOG, 'fobkit-sim-pty', '-d', '-d', `pty,raw,echo=0,link=${fobPath}`, `pty,raw,echo=0,link=${stationPath}`], { stdio: ['pipe', 'ignore', 'pipe'] });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const devices: string[] = [];
     await new Promise<void>((resolve, reject) => {
@@ -44,8 +51,9 @@ export class PtyPair {
         reject(new SimError('PTY_FAILED', msg, { cause }));
       };
       const timer = setTimeout(() => fail(`socat did not create a pty pair within ${PTY_START_TIMEOUT_MS} ms: ${log.trim().slice(-300)}`), PTY_START_TIMEOUT_MS);
-      child.once('error', (e: NodeJS.ErrnoException) => fail(e.code === 'ENOENT' ? 'socat is not installed (apt-get install socat): it creates the pseudo-terminals' : `cannot start socat: ${e.message}`, e));
-      const early = (code: number | null) => fail(`socat exited (${code}) before the ptys were ready: ${log.trim().slice(-300)}`);
+      child.once('error', (e: NodeJS.ErrnoException) => fail(`cannot start socat: ${e.message}`, e));
+      const early = (code: number | null) =>
+        fail(code === 127 ? 'socat is not installed (apt-get install socat): it creates the pseudo-terminals' : `socat exited (${code}) before the ptys were ready: ${log.trim().slice(-300)}`);
       child.once('exit', early);
       child.stderr!.on('data', (d: Buffer) => {
         if (log.length < 4096) log += d.toString();
@@ -68,6 +76,7 @@ export class PtyPair {
   /** Stops socat (SIGTERM, then SIGKILL after 2 s) and removes the links. Idempotent. */
   async close(): Promise<void> {
     if (this.running) {
+      this.child.stdin?.end();
       this.child.kill('SIGTERM');
       const timer = setTimeout(() => this.child.kill('SIGKILL'), 2000);
       await this.exited;
