@@ -253,6 +253,11 @@ describe('fobkit check, resync, assign, unbind', () => {
     expect(unknown.stderr).toMatch(/\[NOT_REGISTERED\]/);
   });
 
+  it('the backend has no test clock unless served with --test-clock', async () => {
+    expect((await backend.call('admin', 'GET', '/v1/test/clock')).status).toBe(404);
+    expect((await backend.call('admin', 'POST', '/v1/test/clock', { advance: 60 })).status).toBe(404);
+  });
+
   it('an unreachable backend exits 3; a missing API key exits 2', async () => {
     const r = await fobkit(['check', 'FK00000013', '123456'], { FOBKIT_BACKEND_URL: 'http://127.0.0.1:9', FOBKIT_API_KEY: 'x' });
     expect(r.code).toBe(3);

@@ -50,8 +50,17 @@ export function resolveBackendSettings(i: BackendSettingsInput): BackendSettings
   const configPath = i.config || e('FOBKIT_CONFIG');
   const hasConfig = configPath !== undefined || existsSync(resolve(cwd, DEFAULT_CONFIG_FILE));
   if ((!backendUrl || !apiKey || !stationKey) && hasConfig) {
+    // The station's loader insists on a station key; support only needs one for some commands,
+    // so a missing one is filled with a sentinel on a second try (flags beat the file).
+    const load = (fill: boolean) => loadStationConfig({ configPath, cwd, env, flags: { backendUrl, apiKey, stationKey: stationKey ?? (fill ? SENTINEL : undefined) } }).config;
     try {
-      const { config } = loadStationConfig({ configPath, cwd, env, flags: { backendUrl, apiKey: apiKey ?? undefined, stationKey: stationKey ?? SENTINEL } });
+      let config;
+      try {
+        config = load(false);
+      } catch (e) {
+        if (!/stationKey/.test((e as Error).message)) throw e;
+        config = load(true);
+      }
       backendUrl = config.backendUrl;
       apiKey = config.apiKey;
       if (!config.stationKey.endsWith(SENTINEL)) stationKey = config.stationKey;
