@@ -66,7 +66,7 @@ function checkSerial(serial: unknown): string | CommandError {
 
 /** SET_SERIAL: blank → serialised; the same serial again is acknowledged (a retried request). */
 export function handleSetSerial(ctx: CommandContext, req: { serial: unknown }): CommandResult<{ serial: string; state: string }> {
-  if (!ctx.authenticated) return fail('AUTH_REQUIRED', 'SET_SERIAL needs an authenticated session');
+  if (!ctx.authenticated) return fail('AUTH_REQUIRED', 'no-session: SET_SERIAL needs the secure session');
   const serial = checkSerial(req.serial);
   if (typeof serial !== 'string') return serial;
   const r = ctx.record;
@@ -79,7 +79,7 @@ export function handleSetSerial(ctx: CommandContext, req: { serial: unknown }): 
 
 /** SET_TIME: open before lock; a locked fob needs a session, so nobody can make it show future codes. */
 export function handleSetTime(ctx: CommandContext, req: { time: unknown }): CommandResult<{ previous: number; time: number }> {
-  if (ctx.record.state === 'locked' && !ctx.authenticated) return fail('AUTH_REQUIRED', 'a locked fob accepts SET_TIME only in an authenticated session');
+  if (ctx.record.state === 'locked' && !ctx.authenticated) return fail('AUTH_REQUIRED', 'no-session: a locked fob accepts SET_TIME only in the secure session');
   const { time } = req;
   // 2^32 s is year 2106: the fob's 32-bit seconds counter.
   if (typeof time !== 'number' || !Number.isFinite(time) || time < 0 || time >= 2 ** 32) return fail('INVALID_ARGUMENT', 'time must be Unix seconds within 0..2^32');
@@ -104,7 +104,7 @@ export function seedCheck(secret: Uint8Array): Uint8Array {
  * acknowledged with the same check (a retry after a lost response); a different seed is refused.
  */
 export function handleProgramSeed(ctx: CommandContext, req: ProgramSeedRequest): CommandResult<{ state: string; check: Uint8Array }> {
-  if (!ctx.authenticated) return fail('AUTH_REQUIRED', 'PROGRAM_SEED is accepted only inside an authenticated session');
+  if (!ctx.authenticated) return fail('AUTH_REQUIRED', 'no-session: PROGRAM_SEED is accepted only inside the secure session');
   const { secret, alg, digits, period, t0 } = req;
   if (!(secret instanceof Uint8Array) || secret.length < MIN_SECRET_BYTES || secret.length > MAX_SECRET_BYTES) {
     return fail('INVALID_ARGUMENT', `secret must be ${MIN_SECRET_BYTES}-${MAX_SECRET_BYTES} bytes`);
@@ -140,7 +140,7 @@ export function handleCalculate(ctx: CommandContext, req: { time: unknown }): Co
 export function handleCodeNow(ctx: CommandContext): CommandResult<{ code: string; step: number; remaining: number }> {
   const r = ctx.record;
   if ((r.state !== 'programmed' && r.state !== 'locked') || !r.seed) return fail('BAD_STATE', `CODE_NOW needs a programmed fob, fob is ${r.state}`);
-  if (!ctx.rtcValid) return fail('CLOCK_INVALID', 'the clock is not set (battery was dead); SET_TIME first');
+  if (!ctx.rtcValid) return fail('CLOCK_INVALID', 'clock-invalid: the clock is not set (battery was dead); SET_TIME first');
   if (ctx.rtcNow < r.seed.t0) return fail('CLOCK_INVALID', 'the clock is before t0');
   const { code, step } = codeAt(r, ctx.rtcNow);
   return { ok: true, response: { code, step, remaining: remainingInStep(r, ctx.rtcNow) } };
@@ -148,18 +148,18 @@ export function handleCodeNow(ctx: CommandContext): CommandResult<{ code: string
 
 /** LOCK (needs the fob's serial as confirmation): programmed → locked; irreversible except by WIPE. */
 export function handleLock(ctx: CommandContext, req: { serial: unknown }): CommandResult<{ state: string }> {
-  if (!ctx.authenticated) return fail('AUTH_REQUIRED', 'LOCK needs an authenticated session');
+  if (!ctx.authenticated) return fail('AUTH_REQUIRED', 'no-session: LOCK needs the secure session');
   const r = ctx.record;
   if (typeof req.serial !== 'string' || req.serial !== r.serial) return fail('INVALID_ARGUMENT', 'LOCK must carry this fob\'s serial as confirmation');
   if (r.state === 'locked') return { ok: true, response: { state: 'locked' } };
   if (r.state !== 'programmed') return fail('BAD_STATE', `LOCK needs state programmed, fob is ${r.state}`);
-  if (!ctx.rtcValid) return fail('CLOCK_INVALID', 'set the clock before locking: a locked fob with no time shows no codes');
+  if (!ctx.rtcValid) return fail('CLOCK_INVALID', 'clock-invalid: set the clock before locking, a locked fob with no time shows no codes');
   return { ok: true, response: { state: 'locked' }, next: { ...r, state: 'locked' } };
 }
 
 /** WIPE (serial + "WIPE" confirmation): programmed/locked → serialised, seed erased, serial kept, wipes counted. */
 export function handleWipe(ctx: CommandContext, req: { serial: unknown; confirm: unknown }): CommandResult<{ state: string; wipes: number }> {
-  if (!ctx.authenticated) return fail('AUTH_REQUIRED', 'WIPE needs an authenticated session');
+  if (!ctx.authenticated) return fail('AUTH_REQUIRED', 'no-session: WIPE needs the secure session');
   const r = ctx.record;
   if (req.confirm !== 'WIPE') return fail('INVALID_ARGUMENT', 'WIPE needs confirm: "WIPE"');
   if (typeof req.serial !== 'string' || req.serial !== r.serial) return fail('INVALID_ARGUMENT', 'WIPE must carry this fob\'s serial as confirmation');

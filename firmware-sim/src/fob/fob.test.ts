@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { MessageType, FrameFlags, WireErrorCode, decodeErrorBody, decodeFrame } from '@fobkit/protocol/wire';
+import { MessageType, FrameFlags, WireErrorCode, decodeErrorBody, decodeFrame, encodeFrame, encodeRequest } from '@fobkit/protocol/wire';
 import { generateTotp } from '@fobkit/protocol/otp';
 import { SimulationClock } from '../clock/simulationClock.js';
 import { Simulator } from '../simulator.js';
@@ -148,5 +148,26 @@ describe('fob life cycle over the wire', () => {
     expect(decodeErrorBody(refused.body)).toMatchObject({ code: WireErrorCode.REPLAYED, name: 'REPLAYED' });
     const answer = await station.request(MessageType.GET_STATUS, {}, { secure: true });
     expect(answer.ok).toBe(true);
+  });
+
+  it('ends the session on a record that does not authenticate, and says why with the SPEC reason tokens', async () => {
+    const { station, factory } = await provisioned();
+    const before = station.sent.length;
+    await station.request(MessageType.GET_STATUS, {}, { secure: true });
+    const tampered = decodeFrame(station.sent[before]!);
+    const body = tampered.body.slice();
+    body[body.length - 1]! ^= 1;
+    // A fresh counter so the record is not a replay but fails authentication.
+    body[7] = 0x7f;
+    const reply = station.awaitReply(tampered.requestId);
+    station.writeRaw(encodeFrame({ ...tampered, body }));
+    expect(decodeErrorBody((await reply).body)).toMatchObject({ name: 'AUTH_FAILED', msg: expect.stringMatching(/^auth-failed:/) });
+    const after = await station.request(MessageType.GET_STATUS, {}, { secure: true });
+    expect(after).toMatchObject({ ok: false, error: { name: 'AUTH_REQUIRED', msg: expect.stringMatching(/^no-session:/) } });
+    const rogue = await station.openSession(factory.rogue);
+    expect(rogue).toMatchObject({ ok: false, error: { name: 'AUTH_FAILED', msg: expect.stringMatching(/^cert-bad-signature:/) } });
+    // BEGIN_SESSION without a fresh HELLO.
+    const again = await station.exchange(MessageType.BEGIN_SESSION, encodeRequest(MessageType.BEGIN_SESSION, { eph: new Uint8Array(32).fill(9), cert: new Uint8Array(10), sig: new Uint8Array(64) }));
+    expect(decodeErrorBody(again.body)).toMatchObject({ name: 'BAD_STATE' });
   });
 });

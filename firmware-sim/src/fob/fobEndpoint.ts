@@ -25,10 +25,11 @@ import {
   encodeResponse,
   messageName,
   type DroppedFrame,
+  type ErrorBody,
   type Frame,
   type RequestBodies,
 } from '@fobkit/protocol/wire';
-import { acceptSession, decodeRevocationList, decodeStationCertificate, type SecureChannel } from '@fobkit/protocol/session';
+import { acceptSession, decodeRevocationList, decodeStationCertificate, sessionFailureErrorBody, type SecureChannel } from '@fobkit/protocol/session';
 import { isSimError } from '../errors.js';
 import type { RandomBytes } from '../_types.js';
 import { LinkFaults } from '../link/linkFaults.js';
@@ -163,11 +164,13 @@ export class FobEndpoint {
     const secure = (frame.flags & FrameFlags.SECURE) !== 0;
     let body = frame.body;
     if (secure) {
-      if (!this.session) return this.sendError(frame, { error: 'AUTH_REQUIRED', msg: 'no session: BEGIN_SESSION first' }, false);
+      if (!this.session) return this.sendBody(frame, sessionFailureErrorBody('no-session'));
       const opened = this.session.receive.open(encodeFrameHeader(frame), frame.body);
       if (!opened.ok) {
-        const error = opened.reason === 'replayed' ? 'REPLAYED' : 'AUTH_FAILED';
-        return this.sendError(frame, { error, msg: `session record refused (${opened.reason})` }, false);
+        // SPEC.md "Records": a record that does not authenticate ends the session; a replay does
+        // not (an attacker's replay must not cut the station off).
+        if (opened.reason !== 'replayed') this.endSession();
+        return this.sendBody(frame, sessionFailureErrorBody(opened.reason));
       }
       body = opened.plaintext;
     }
@@ -246,7 +249,7 @@ export class FobEndpoint {
     this.endSession();
     const retryMs = fob.authRetryAfterMs();
     if (retryMs > 0) return this.sendError(frame, { error: 'RATE_LIMITED', msg: 'too many failed authentications', retryMs }, false);
-    if (!this.hello) return this.sendError(frame, { error: 'BAD_STATE', msg: 'HELLO first: the session is bound to its nonces' }, false);
+    if (!this.hello) return this.sendError(frame, { error: 'BAD_STATE', msg: 'HELLO first: every BEGIN_SESSION needs a fresh HELLO' }, false);
     const status = fob.status();
     let now = status.time;
     if (!status.timeValid) {
@@ -276,7 +279,7 @@ export class FobEndpoint {
     }
     if (!result.ok) {
       await fob.recordAuthFailure();
-      return this.sendError(frame, { error: 'AUTH_FAILED', msg: `station not authorised (${result.reason})` }, false);
+      return this.sendBody(frame, sessionFailureErrorBody(result.reason));
     }
     await fob.recordAuthSuccess();
     this.session = { sid: result.sid, send: result.send, receive: result.receive };
@@ -297,6 +300,11 @@ export class FobEndpoint {
   private sendError(request: Pick<Frame, 'type' | 'requestId'>, e: { error: WireErrorName; msg: string; retryMs?: number }, secure: boolean): void {
     const body = encodeErrorBody({ code: WireErrorCode[e.error], name: e.error, msg: e.msg.slice(0, 200), ...(e.retryMs !== undefined ? { retryMs: e.retryMs } : {}) });
     this.sendFrame(request, FrameFlags.RESPONSE | FrameFlags.ERROR, body, secure);
+  }
+
+  /** A ready error body (the session's reason-token bodies), in the clear. */
+  private sendBody(request: Pick<Frame, 'type' | 'requestId'>, body: ErrorBody): void {
+    this.sendFrame(request, FrameFlags.RESPONSE | FrameFlags.ERROR, encodeErrorBody(body), false);
   }
 
   private sendFrame(request: Pick<Frame, 'type' | 'requestId'>, flags: number, body: Uint8Array, secure: boolean): void {
