@@ -2,7 +2,8 @@
  * `npm run bench:backend`: validations per second and p50/p99 latency under load (autocannon)
  * against the backend on SQLite with 1,000, 10,000 and 100,000 assigned fobs, beside a ceiling
  * measured in the same run: the same node:http server answering each request with one indexed
- * UPDATE on the same database with the same durability (WAL, synchronous=NORMAL). Then the
+ * UPDATE (of the fob's row, found by user through the same index validation uses) on the same
+ * database with the same durability (WAL, synchronous=NORMAL). Then the
  * same on PostgreSQL (10,000 fobs) when it is reachable.
  *
  * Every request is a real successful validation: the server runs in a worker thread whose clock
@@ -56,7 +57,8 @@ async function runWorker(input: WorkerInput): Promise<void> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { user: string };
-      db.run('UPDATE users SET fail_last = ? WHERE user_id = ?', [clock(), body.user]).then(({ changes }) => {
+      // The row a validation updates, found through the same index.
+      db.run("UPDATE tokens SET last_used = ? WHERE user_id = ? AND state = 'assigned'", [clock(), body.user]).then(({ changes }) => {
         const text = JSON.stringify({ ok: changes === 1 });
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
         res.end(text);
