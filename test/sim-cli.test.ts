@@ -4,16 +4,18 @@
  * port and flushes flash; a second run reloads the same fobs; TCP mode serves one port per fob.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { connect } from 'node:net';
 import { FobSession, TransportError, type Transport } from '@fobkit/protocol/client';
+import { parseKeyFile } from '@fobkit/protocol/session';
 import { SerialPortTransport } from '../provisioner/src/transport/serialPortTransport.js';
 
 const BIN = join(import.meta.dirname, '..', 'firmware-sim', 'bin', 'fobkit-sim.js');
+const FOBKIT = join(import.meta.dirname, '..', 'provisioner', 'bin', 'fobkit.js');
 const root = mkdtempSync(join(tmpdir(), 'fobkit-sim-cli-'));
 const children: ChildProcess[] = [];
 
@@ -83,6 +85,21 @@ describe('fobkit-sim', () => {
       session.close();
       await transport.close();
     }
+    // The development root is a `fobkit keys` root directory: a station certified from it gets in.
+    expect(run.ready).toMatchObject({ rootDir: join(stateDir, 'sim-root'), rootKeyFile: join(stateDir, 'sim-root', 'root.pub.json') });
+    const issue = spawnSync(process.execPath, [FOBKIT, 'keys', 'station', 'issue', '--root', run.ready.rootDir as string, '--name', 'qa', '--days', '30', '--out', join(root, 'qa'), '--json'], { encoding: 'utf8' });
+    expect(issue.status, issue.stderr).toBe(0);
+    const stationKey = parseKeyFile(readFileSync(join(root, 'qa', 'station.key.json'), 'utf8'));
+    if (stationKey.type !== 'fobkit-station-key') throw new Error('not a station key');
+    const port = new SerialPortTransport({ path: run.lines[3]!.path as string });
+    await port.open();
+    const station = new FobSession({ transport: port });
+    await station.setTime(Date.now() / 1000);
+    await station.beginSession({ privateKey: stationKey.privateKey, certificate: stationKey.certificate });
+    expect(await station.setSerial('FK00000013')).toMatchObject({ state: 'serialised' });
+    station.close();
+    await port.close();
+
     const url = run.ready.control as string;
     expect(await control(url, 'POST', '/v1/fobs/2/press')).toMatchObject({ on: true, text: '------' });
     expect(await control(url, 'POST', '/v1/time', { advance: 86_400 })).toMatchObject({ now: 1_800_086_400, mode: 'manual' });
@@ -95,7 +112,8 @@ describe('fobkit-sim', () => {
     do after.push(await run.next());
     while (after.at(-1)!.event !== 'stopped');
     expect(after.at(-1)).toMatchObject({ event: 'stopped', count: 4 });
-    expect(after[0]).toMatchObject({ event: 'press', index: 2, view: { text: '------' } });
+    expect(after).toContainEqual({ event: 'state', index: 3, state: 'serialised', serial: 'FK00000013' });
+    expect(after).toContainEqual(expect.objectContaining({ event: 'press', index: 2, view: expect.objectContaining({ text: '------' }) }));
     expect(await run.exited).toBe(0);
     for (const l of run.lines) expect(existsSync(l.path as string)).toBe(false);
 

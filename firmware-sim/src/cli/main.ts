@@ -41,7 +41,7 @@ async function main(): Promise<number> {
     .option('temperature', { type: 'number', describe: 'ambient °C: adds the tuning-fork crystal curve (-0.034 ppm/°C² around 25 °C)' })
     .option('seed', { type: 'string', describe: 'seed for the per-fob random drift' })
     .option('realistic', { type: 'boolean', default: false, describe: 'real flash, USB and MCU timings' })
-    .option('root-key', { type: 'string', describe: 'factory root (public) key file from `fobkit keys`; default: a development root in the state dir' })
+    .option('root-key', { type: 'string', describe: 'factory root public key file (root.pub.json from `fobkit keys root create`); default: a development root in DIR/sim-root' })
     .option('start-time', { type: 'number', describe: 'simulated time starts here (Unix s) and moves only through the control endpoint' })
     .option('display-timeout', { type: 'number', describe: 'seconds the LCD stays on after a press (default 10)' })
     .option('control', { type: 'string', describe: 'control endpoint on 127.0.0.1:PORT' })
@@ -108,7 +108,7 @@ async function main(): Promise<number> {
     out({ event: 'fob', index: f.index, hardwareId: f.hardwareId, ...where, state: s.state, serial: s.serial, flash: s.flash, driftPpm: s.driftPpm }, `fob ${f.index}  ${f.hardwareId}  ${f.address}  ${s.state}${s.serial ? ` ${s.serial}` : ''}${s.flash === 'recovered' ? '  (flash was corrupt: reinitialised)' : ''}`);
   }
   out(
-    { event: 'ready', count: sim.fobs.length, transport, stateDir: sim.stateDir, control: server?.url ?? null, rootKeyFile: root.file, rootFingerprint: root.fingerprint, rootPublicKey: Buffer.from(root.publicKey).toString('base64url'), realistic: argv.realistic, time: sim.now() },
+    { event: 'ready', count: sim.fobs.length, transport, stateDir: sim.stateDir, control: server?.url ?? null, rootKeyFile: root.file, rootDir: root.rootDir, rootFingerprint: root.fingerprint, rootPublicKey: Buffer.from(root.publicKey).toString('base64url'), realistic: argv.realistic, time: sim.now() },
     `ready: ${sim.fobs.length} fob(s) on ${transport}; root ${root.fingerprint} (${root.file})${server ? `; control ${server.url}` : ''}; Ctrl-C to stop`,
   );
 
