@@ -59,6 +59,8 @@ export interface BackendProcess {
   call<T = Record<string, unknown>>(role: 'station' | 'support' | 'validator' | 'admin', method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** The running server's process id (benchmarks read its CPU time). */
+  readonly pid: number | undefined;
 }
 
 /** `fobkit-backend serve` on an SQLite file in `dir`, on a fixed port so it can be restarted. */
@@ -98,6 +100,9 @@ export async function startBackendProcess(dir: string): Promise<BackendProcess> 
   await start();
   return {
     url, dbFile, keys, start, stop,
+    get pid() {
+      return child?.pid;
+    },
     async call<T>(role: keyof typeof keys, method: string, path: string, body?: unknown) {
       const res = await fetch(url + path, { method, headers: { authorization: `Bearer ${keys[role]}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
       const text = await res.text();

@@ -3,17 +3,19 @@
  * of every fob before and after it happens, the serials reserved at the backend, and the outboxes
  * of registrations and activations. It is what a station killed at any instant restarts from.
  *
- * Durability: every commit survives a killed process (WAL). With `sync: 'full'` the commits that
- * the invariants rest on (a serial given to a fob, a seed journaled, a registration released or
- * acknowledged, a fob locked or set aside) are also fsynced before the station acts on them, so
- * they survive a power cut; the step records in between are not (an fsync costs ~2 ms here and
- * better-sqlite3 blocks the event loop for it, which every port would feel), and reach the disk
- * with the next durable commit. Every state change that must be atomic with another (a seed
+ * Durability: every commit survives a killed process (WAL, `synchronous = NORMAL`). With
+ * `sync: 'full'` the commits that the invariants rest on (a serial given to a fob, a seed
+ * journaled, a registration released or acknowledged, a fob locked or set aside) are marked
+ * durable, and {@link StationJournal.flush} fdatasyncs the WAL file before the station acts on
+ * them (what `synchronous = FULL` does at each commit, but on libuv's thread pool: an fsync costs
+ * 2-5 ms here, and better-sqlite3 doing it on the main thread stalled every other port; measured
+ * in bench:provision). The pipeline flushes at the start of every step. Every state change that must be atomic with another (a seed
  * journaled + its held registration, a verification + releasing the registration to the outbox,
  * a LOCK + its activation item) is one transaction.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
+import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StationError } from '../errors.js';
 import type { FobStage, PipelineStep } from '../operations/pipelineSteps.js';
@@ -150,6 +152,10 @@ export class StationJournal {
   private readonly fullSync: boolean;
   private depth = 0;
   private durableDepth = 0;
+  private dirty = false;
+  private flushing: Promise<void> | undefined;
+  private wal: Promise<FileHandle> | undefined;
+  private readonly statements = new Map<string, Database.Statement>();
 
   private constructor(path: string, db: Database.Database, clock: () => number, fullSync: boolean) {
     this.path = path;
@@ -187,13 +193,54 @@ export class StationJournal {
     return new StationJournal(path, db, clock, sync === 'full');
   }
 
+  /** A prepared statement, prepared once (preparing costs more than running most of these). */
+  private st(sql: string): Database.Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  /** Closes the database (a final checkpoint makes everything durable). */
   close(): void {
     if (this.db.open) this.db.close();
+    void this.wal?.then((h) => h.close()).catch(() => undefined);
+    this.wal = undefined;
   }
 
   /**
-   * Runs `fn` in one transaction (nested calls join the outer one). `durable`: the commit is
-   * fsynced (with `sync: 'full'`); a durable transaction nested in a non-durable one is a bug.
+   * Makes every durable commit so far reach the disk (fdatasync of the WAL, off the main thread).
+   * Concurrent callers share one sync; a no-op when nothing durable is pending or with `sync: 'normal'`.
+   * @throws StationError JOURNAL_FAILED when the sync fails.
+   */
+  async flush(): Promise<void> {
+    while (this.dirty || this.flushing) {
+      if (this.flushing) {
+        await this.flushing;
+        continue;
+      }
+      this.dirty = false;
+      this.flushing = (async () => {
+        try {
+          this.wal ??= openFile(`${this.path}-wal`, 'r');
+          await (await this.wal).datasync();
+        } catch (cause) {
+          this.wal = undefined;
+          throw new StationError('JOURNAL_FAILED', `cannot sync the journal ${this.path}: ${(cause as Error).message}`, { cause });
+        }
+      })().finally(() => {
+        this.flushing = undefined;
+      });
+      await this.flushing;
+    }
+  }
+
+  /**
+   * Runs `fn` in one transaction (nested calls join the outer one). `durable`: the commit is one
+   * that {@link flush} must put on disk before the station acts on it; a durable transaction
+   * nested in a non-durable one is a bug.
    */
   transaction<T>(fn: () => T, options: { durable?: boolean } = {}): T {
     const durable = options.durable === true;
@@ -206,48 +253,47 @@ export class StationJournal {
         this.depth--;
       }
     }
-    const sync = durable && this.fullSync;
-    if (sync) this.db.pragma('synchronous = FULL');
     this.depth = 1;
     this.durableDepth = durable ? 1 : 0;
     try {
-      return this.db.transaction(fn)();
+      const r = this.db.transaction(fn)();
+      if (durable && this.fullSync) this.dirty = true;
+      return r;
     } finally {
       this.depth = 0;
       this.durableDepth = 0;
-      if (sync) this.db.pragma('synchronous = NORMAL');
     }
   }
 
   getMeta(key: string): string | undefined {
-    const r = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    const r = this.st('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
     return r?.value;
   }
 
   setMeta(key: string, value: string): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.st('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   // ---- fobs ---------------------------------------------------------------------------------
 
   findFobByDeviceKey(deviceKey: string): FobRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM fobs WHERE device_key = ?').get(deviceKey) as Row | undefined;
+    const r = this.st('SELECT * FROM fobs WHERE device_key = ?').get(deviceKey) as Row | undefined;
     return r && toFob(r);
   }
 
   findFobBySerial(serial: string): FobRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM fobs WHERE serial = ?').get(serial) as Row | undefined;
+    const r = this.st('SELECT * FROM fobs WHERE serial = ?').get(serial) as Row | undefined;
     return r && toFob(r);
   }
 
   getFob(id: number): FobRecord {
-    const r = this.db.prepare('SELECT * FROM fobs WHERE id = ?').get(id) as Row | undefined;
+    const r = this.st('SELECT * FROM fobs WHERE id = ?').get(id) as Row | undefined;
     if (!r) throw new StationError('JOURNAL_FAILED', `journal has no fob #${id}`);
     return toFob(r);
   }
 
   listFobs(): FobRecord[] {
-    return (this.db.prepare('SELECT * FROM fobs ORDER BY id').all() as Row[]).map(toFob);
+    return (this.st('SELECT * FROM fobs ORDER BY id').all() as Row[]).map(toFob);
   }
 
   createFob(f: { deviceKey: string; model?: string; hw?: string; fw?: string; batch: string; port?: string }): FobRecord {
@@ -269,17 +315,17 @@ export class StationJournal {
     }
     sets.push('updated_at = ?');
     values.push(this.clock(), id);
-    this.db.prepare(`UPDATE fobs SET ${sets.join(', ')} WHERE id = ?`).run(...values);
+    this.st(`UPDATE fobs SET ${sets.join(', ')} WHERE id = ?`).run(...values);
   }
 
   /** Journals one phase of one step. `detail` is JSON-encoded; callers never put a secret in it. */
   recordStep(fobId: number | null, step: PipelineStep | 'reconcile' | 'wipe' | 'station', phase: 'begin' | 'end' | 'fail', detail?: Record<string, unknown>, port?: string): void {
-    this.db.prepare('INSERT INTO steps (fob_id, at, step, phase, port, detail) VALUES (?, ?, ?, ?, ?, ?)')
+    this.st('INSERT INTO steps (fob_id, at, step, phase, port, detail) VALUES (?, ?, ?, ?, ?, ?)')
       .run(fobId, this.clock(), step, phase, port ?? null, detail ? JSON.stringify(detail) : null);
   }
 
   stepsOf(fobId: number): { step: string; phase: string; at: number; detail: Record<string, unknown> | null }[] {
-    return (this.db.prepare('SELECT step, phase, at, detail FROM steps WHERE fob_id = ? ORDER BY id').all(fobId) as Row[]).map((r) => ({
+    return (this.st('SELECT step, phase, at, detail FROM steps WHERE fob_id = ? ORDER BY id').all(fobId) as Row[]).map((r) => ({
       step: r['step'] as string, phase: r['phase'] as string, at: r['at'] as number, detail: r['detail'] ? JSON.parse(r['detail'] as string) as Record<string, unknown> : null,
     }));
   }
@@ -288,12 +334,12 @@ export class StationJournal {
 
   addReservedSerials(serials: readonly string[]): void {
     const now = this.clock();
-    const ins = this.db.prepare('INSERT OR IGNORE INTO serials (serial, reserved_at) VALUES (?, ?)');
+    const ins = this.st('INSERT OR IGNORE INTO serials (serial, reserved_at) VALUES (?, ?)');
     this.transaction(() => { for (const s of serials) ins.run(s, now); }, { durable: true });
   }
 
   freeSerialCount(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM serials WHERE fob_id IS NULL').get() as { n: number }).n;
+    return (this.st('SELECT COUNT(*) AS n FROM serials WHERE fob_id IS NULL').get() as { n: number }).n;
   }
 
   /**
@@ -304,9 +350,9 @@ export class StationJournal {
     return this.transaction(() => {
       const fob = this.getFob(fobId);
       if (fob.serial) return fob.serial;
-      const r = this.db.prepare('SELECT serial FROM serials WHERE fob_id IS NULL ORDER BY serial LIMIT 1').get() as { serial: string } | undefined;
+      const r = this.st('SELECT serial FROM serials WHERE fob_id IS NULL ORDER BY serial LIMIT 1').get() as { serial: string } | undefined;
       if (!r) return undefined;
-      this.db.prepare('UPDATE serials SET fob_id = ?, assigned_at = ? WHERE serial = ?').run(fobId, this.clock(), r.serial);
+      this.st('UPDATE serials SET fob_id = ?, assigned_at = ? WHERE serial = ?').run(fobId, this.clock(), r.serial);
       this.updateFob(fobId, { serial: r.serial, stage: 'serial-assigned' });
       return r.serial;
     }, { durable: true });
@@ -320,8 +366,8 @@ export class StationJournal {
    */
   holdRegistration(fobId: number, p: RegistrationPayload): RegistrationRecord {
     return this.transaction(() => {
-      this.db.prepare("UPDATE registrations SET status = 'canceled' WHERE fob_id = ? AND status = 'held'").run(fobId);
-      const info = this.db.prepare(`INSERT INTO registrations (fob_id, serial, kid, sealed_secret, model, algorithm, digits, period, t0, batch, provisioned_at, clock_offset, status, created_at)
+      this.st("UPDATE registrations SET status = 'canceled' WHERE fob_id = ? AND status = 'held'").run(fobId);
+      const info = this.st(`INSERT INTO registrations (fob_id, serial, kid, sealed_secret, model, algorithm, digits, period, t0, batch, provisioned_at, clock_offset, status, created_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'held', ?)`)
         .run(fobId, p.serial, p.kid, Buffer.from(p.sealedSecret), p.model, p.algorithm, p.digits, p.period, p.t0, p.batch, p.provisionedAt, p.clockOffset, this.clock());
       this.updateFob(fobId, { stage: 'seed-journaled' });
@@ -330,14 +376,14 @@ export class StationJournal {
   }
 
   getRegistration(id: number): RegistrationRecord {
-    const r = this.db.prepare('SELECT * FROM registrations WHERE id = ?').get(id) as Row | undefined;
+    const r = this.st('SELECT * FROM registrations WHERE id = ?').get(id) as Row | undefined;
     if (!r) throw new StationError('JOURNAL_FAILED', `journal has no registration #${id}`);
     return toRegistration(r);
   }
 
   /** The registration of `fobId` that is not canceled, if any. */
   liveRegistration(fobId: number): RegistrationRecord | undefined {
-    const r = this.db.prepare("SELECT * FROM registrations WHERE fob_id = ? AND status IN ('held', 'pending', 'acknowledged') ORDER BY id DESC LIMIT 1").get(fobId) as Row | undefined;
+    const r = this.st("SELECT * FROM registrations WHERE fob_id = ? AND status IN ('held', 'pending', 'acknowledged') ORDER BY id DESC LIMIT 1").get(fobId) as Row | undefined;
     return r && toRegistration(r);
   }
 
@@ -346,41 +392,41 @@ export class StationJournal {
     this.transaction(() => {
       const reg = this.getRegistration(id);
       if (reg.status !== 'held') return;
-      this.db.prepare("UPDATE registrations SET status = 'pending', next_attempt_at = ? WHERE id = ?").run(now, id);
+      this.st("UPDATE registrations SET status = 'pending', next_attempt_at = ? WHERE id = ?").run(now, id);
       this.updateFob(reg.fobId, { stage: 'verified' });
     }, { durable: true });
   }
 
   /** The seed never left the station and is no longer on the fob (wiped) or never reached it. */
   cancelRegistration(id: number): void {
-    this.db.prepare("UPDATE registrations SET status = 'canceled' WHERE id = ? AND status = 'held'").run(id);
+    this.st("UPDATE registrations SET status = 'canceled' WHERE id = ? AND status = 'held'").run(id);
   }
 
   /** The backend refused the registration for good; it is never sent again. */
   rejectRegistration(id: number, error: string): void {
     this.transaction(() => {
-      this.db.prepare("UPDATE registrations SET status = 'rejected', attempts = attempts + 1, last_error = ? WHERE id = ?").run(error, id);
+      this.st("UPDATE registrations SET status = 'rejected', attempts = attempts + 1, last_error = ? WHERE id = ?").run(error, id);
     }, { durable: true });
   }
 
   dueRegistrations(now: number, limit = 32): RegistrationRecord[] {
-    return (this.db.prepare("SELECT * FROM registrations WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY next_attempt_at, id LIMIT ?").all(now, limit) as Row[]).map(toRegistration);
+    return (this.st("SELECT * FROM registrations WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY next_attempt_at, id LIMIT ?").all(now, limit) as Row[]).map(toRegistration);
   }
 
   nextRegistrationAttemptAt(): number | undefined {
-    const r = this.db.prepare("SELECT MIN(next_attempt_at) AS t FROM registrations WHERE status = 'pending'").get() as { t: number | null };
+    const r = this.st("SELECT MIN(next_attempt_at) AS t FROM registrations WHERE status = 'pending'").get() as { t: number | null };
     return r.t ?? undefined;
   }
 
   failRegistrationAttempt(id: number, error: string, nextAttemptAt: number): void {
-    this.db.prepare('UPDATE registrations SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?').run(error, nextAttemptAt, id);
+    this.st('UPDATE registrations SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?').run(error, nextAttemptAt, id);
   }
 
   /** The backend has the registration: fob to `registered` (unless already further). */
   acknowledgeRegistration(id: number): void {
     this.transaction(() => {
       const reg = this.getRegistration(id);
-      this.db.prepare("UPDATE registrations SET status = 'acknowledged', attempts = attempts + 1, last_error = NULL, acknowledged_at = ? WHERE id = ?").run(this.clock(), id);
+      this.st("UPDATE registrations SET status = 'acknowledged', attempts = attempts + 1, last_error = NULL, acknowledged_at = ? WHERE id = ?").run(this.clock(), id);
       const fob = this.getFob(reg.fobId);
       if (fob.stage === 'verified') this.updateFob(fob.id, { stage: 'registered' });
     }, { durable: true });
@@ -388,7 +434,7 @@ export class StationJournal {
 
   /** Count of registrations waiting for the backend (verified, not yet acknowledged). */
   pendingRegistrationCount(): number {
-    return (this.db.prepare("SELECT COUNT(*) AS n FROM registrations WHERE status = 'pending'").get() as { n: number }).n;
+    return (this.st("SELECT COUNT(*) AS n FROM registrations WHERE status = 'pending'").get() as { n: number }).n;
   }
 
   // ---- activations (outbox) -----------------------------------------------------------------
@@ -397,45 +443,45 @@ export class StationJournal {
   recordLocked(fobId: number, serial: string): void {
     this.transaction(() => {
       this.updateFob(fobId, { stage: 'locked' });
-      this.db.prepare("INSERT OR IGNORE INTO activations (serial, fob_id, status, next_attempt_at, created_at) VALUES (?, ?, 'pending', ?, ?)").run(serial, fobId, this.clock(), this.clock());
+      this.st("INSERT OR IGNORE INTO activations (serial, fob_id, status, next_attempt_at, created_at) VALUES (?, ?, 'pending', ?, ?)").run(serial, fobId, this.clock(), this.clock());
     }, { durable: true });
   }
 
   getActivation(serial: string): ActivationRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM activations WHERE serial = ?').get(serial) as Row | undefined;
+    const r = this.st('SELECT * FROM activations WHERE serial = ?').get(serial) as Row | undefined;
     return r && toActivation(r);
   }
 
   dueActivations(now: number, limit = 32): ActivationRecord[] {
-    return (this.db.prepare("SELECT * FROM activations WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY next_attempt_at LIMIT ?").all(now, limit) as Row[]).map(toActivation);
+    return (this.st("SELECT * FROM activations WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY next_attempt_at LIMIT ?").all(now, limit) as Row[]).map(toActivation);
   }
 
   nextActivationAttemptAt(): number | undefined {
-    const r = this.db.prepare("SELECT MIN(next_attempt_at) AS t FROM activations WHERE status = 'pending'").get() as { t: number | null };
+    const r = this.st("SELECT MIN(next_attempt_at) AS t FROM activations WHERE status = 'pending'").get() as { t: number | null };
     return r.t ?? undefined;
   }
 
   failActivationAttempt(serial: string, error: string, nextAttemptAt: number): void {
-    this.db.prepare('UPDATE activations SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE serial = ?').run(error, nextAttemptAt, serial);
+    this.st('UPDATE activations SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE serial = ?').run(error, nextAttemptAt, serial);
   }
 
   acknowledgeActivation(serial: string): void {
     this.transaction(() => {
       const a = this.getActivation(serial);
       if (!a) return;
-      this.db.prepare("UPDATE activations SET status = 'acknowledged', last_error = NULL, acknowledged_at = ? WHERE serial = ?").run(this.clock(), serial);
+      this.st("UPDATE activations SET status = 'acknowledged', last_error = NULL, acknowledged_at = ? WHERE serial = ?").run(this.clock(), serial);
       const fob = this.getFob(a.fobId);
       if (fob.stage === 'locked') this.updateFob(fob.id, { stage: 'activated' });
     });
   }
 
   pendingActivationCount(): number {
-    return (this.db.prepare("SELECT COUNT(*) AS n FROM activations WHERE status = 'pending'").get() as { n: number }).n;
+    return (this.st("SELECT COUNT(*) AS n FROM activations WHERE status = 'pending'").get() as { n: number }).n;
   }
 
   /** Counts for the operator: fobs by outcome, and what waits for the backend. */
   counts(): { done: number; failed: number; inProgress: number; waitingRegistration: number; waitingActivation: number; freeSerials: number } {
-    const r = this.db.prepare("SELECT SUM(outcome = 'done') AS done, SUM(outcome = 'failed') AS failed, SUM(outcome IS NULL) AS prog FROM fobs").get() as Record<string, number | null>;
+    const r = this.st("SELECT SUM(outcome = 'done') AS done, SUM(outcome = 'failed') AS failed, SUM(outcome IS NULL) AS prog FROM fobs").get() as Record<string, number | null>;
     return {
       done: r['done'] ?? 0, failed: r['failed'] ?? 0, inProgress: r['prog'] ?? 0,
       waitingRegistration: this.pendingRegistrationCount(), waitingActivation: this.pendingActivationCount(), freeSerials: this.freeSerialCount(),

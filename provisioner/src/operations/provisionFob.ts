@@ -16,7 +16,7 @@
  * mode; in `derived` mode its seed is derived again and verified.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { constantTimeEqual, encodeHex } from '@fobkit/protocol/otp';
+import { constantTimeEqual } from '@fobkit/protocol/otp';
 import { sealToRecipient } from '@fobkit/protocol/session';
 import { isProtocolError } from '@fobkit/protocol';
 import type { FobProfile, SeedMode } from '../config/stationConfig.js';
@@ -109,6 +109,9 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
   /** Journals begin, runs `fn`, then journals end together with `commit` in one transaction. */
   async function step<T>(name: PipelineStep, fn: () => Promise<T>, finish?: (r: T) => { detail?: Record<string, unknown>; commit?: () => void; durable?: boolean }): Promise<T> {
     current = name;
+    // Whatever the last steps made durable (a serial, a held seed, a release, an ack, a lock)
+    // is on disk before this step acts on the fob or the backend.
+    await journal.flush();
     journal.recordStep(fob?.id ?? null, name, 'begin', undefined, port);
     emit({ type: 'step', port, step: name, phase: 'begin', serial: serialOf(), at: clock() });
     onPhase(name, 'begin');
@@ -168,7 +171,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
   try {
     // ---- HELLO and identity --------------------------------------------------------------
     const hello: FobHello = await step('hello', () => session.hello(), (h) => ({ detail: { model: h.model, hw: h.hw, fw: h.fw, state: h.state, serial: h.serial } }));
-    const deviceKey = encodeHex(hello.pub);
+    const deviceKey = Buffer.from(hello.pub).toString('hex');
     fob = journal.findFobByDeviceKey(deviceKey);
     const state = hello.state;
 
@@ -386,5 +389,6 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
     return { outcome: 'failed', serial: serialOf(), step: current, reason: `${reason} — fob not locked` };
   } finally {
     secret?.fill(0);
+    await journal.flush();
   }
 }

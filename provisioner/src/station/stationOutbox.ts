@@ -138,6 +138,8 @@ export class StationOutbox {
     const reg = this.journal.getRegistration(id);
     if (reg.status !== 'pending') return;
     try {
+      // A registration leaves the station only once its release is on disk.
+      await this.journal.flush();
       await this.backend.register(reg);
       this.journal.acknowledgeRegistration(id);
       this.lastError = undefined;

@@ -1,0 +1,210 @@
+/**
+ * `npm run bench:provision`: the factory station through real ptys, a real backend process and
+ * `fobkit provision` as a child process, in one run:
+ *
+ * A. Timing model off, one port: wall time per fob (the station's own attach → done) beside its
+ *    floor, round trips per fob (requests the fob received) × the round-trip time measured on the
+ *    same pty pair in the same run (GET_STATUS ping-pong), and the station process's CPU time per
+ *    fob. Bar: wall ≤ 1.5 × floor + CPU.
+ * B. Realistic timing (flash, USB frames, slow MCU): 1, 4 and 16 ports, fobs per hour, and per
+ *    fob the ratio of the fob's own modelled time to its wall time. Bar: 16 ports reach
+ *    ≥ 0.9 × 16 × the one-port rate. The fob's modelled time is measured, not assumed: the
+ *    one-port wall per fob with the model on minus the same with it off.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FobSession } from '@fobkit/protocol/client';
+import { SerialPortTransport } from '@fobkit/provisioner';
+import { Simulator } from '../firmware-sim/src/simulator.js';
+import { makeStationKeys, runProvision, startBackendProcess, type BackendProcess, type StationKeys } from '../test/provision-harness.js';
+
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 6);
+const PORT_COUNTS = [1, 4, 16];
+
+const dir = mkdtempSync(join(tmpdir(), 'fobkit-bench-provision-'));
+const keys: StationKeys = makeStationKeys(join(dir, 'keys'));
+let backend: BackendProcess | undefined;
+let runs = 0;
+
+const fmt = (x: number, d = 1): string => x.toFixed(d);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+interface Round {
+  /** First port attached → last fob done, station clock. */
+  wall: number;
+  /** Each fob's attach → done. */
+  fobWalls: number[];
+  /** Station CPU seconds spent in this round (between the last fob of the previous round and the last of this one). */
+  cpu: number;
+  /** Requests the fobs received in this round. */
+  trips: number;
+  /** Seconds per pipeline step (begin → end), summed over the round's fobs. */
+  steps: Map<string, number>;
+  /** CPU seconds of the simulator (this process) and of the backend process in this round. */
+  simCpu: number;
+  backendCpu: number;
+}
+
+/** CPU seconds (user + system) of a process, from /proc. */
+function procCpu(pid: number | undefined): number {
+  if (!pid) return 0;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+const selfCpu = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/**
+ * One warm station process in --watch mode on `ports` pty paths; the bench plugs in `ports` new
+ * fobs per round (a simulator whose ptys appear at those paths), waits for them to be done,
+ * unplugs them, and plugs in the next round's. The first round is the warm-up (JIT, key pinning,
+ * serial block) and is not reported.
+ */
+async function watchRounds(ports: number, rounds: number, timing: boolean): Promise<{ rounds: Round[]; firstPort: string }> {
+  const id = runs++;
+  const ptyDir = join(dir, `pty-${id}`);
+  const paths = Array.from({ length: ports }, (_, i) => join(ptyDir, `fob-${i}`));
+  const station = join(dir, `station-${id}`);
+  const out: Round[] = [];
+  let sim: Simulator | undefined;
+  let round = 0;
+  let done: { at: number; elapsed: number; cpu: number }[] = [];
+  let attachedAt: number[] = [];
+  let detached = 0;
+  let steps = new Map<string, number>();
+  const begun = new Map<string, number>();
+  let lastCpu = 0;
+  let simCpu0 = selfCpu();
+  let backendCpu0 = procCpu(backend!.pid);
+  let framesBefore = 0;
+  // The simulator makes its ptys one after another (a socat each); the station must see a round's
+  // fobs plugged in together, so they are linked into the watched directory at once.
+  mkdirSync(ptyDir, { recursive: true });
+  const plug = async (): Promise<void> => {
+    sim = await Simulator.start({ count: ports, rootPublicKey: keys.rootPublicKey, ptyDir: join(dir, `staging-${id}-${round}`), transport: 'pty', timing });
+    framesBefore = 0;
+    sim.fobs.forEach((f, i) => symlinkSync(f.address, paths[i]!));
+  };
+  const unplug = async (): Promise<void> => {
+    for (const p of paths) rmSync(p, { force: true });
+    await sim!.close();
+  };
+  const run = await runProvision({
+    args: ['--backend-url', backend!.url, '--station-key', keys.stationKeyFile, '--journal', join(station, 'journal.db'), '--labels', join(station, 'labels.jsonl'), '--serial-block', '100', '--watch', '--poll-ms', '50', '--count', String(ports * rounds), ...paths.flatMap((p) => ['--port', p])],
+    env: { FOBKIT_API_KEY: backend!.keys.station },
+    timeoutMs: 600_000,
+    onEvent: async (e) => {
+      if (e.event === 'reconcile') await plug();
+      if (e.event === 'port' && e['state'] === 'attached') attachedAt.push(e['at'] as number);
+      if (e.event === 'step' && e.phase === 'begin') begun.set(`${e.port}/${e.step}`, e['at'] as number);
+      if (e.event === 'step' && e.phase === 'end') steps.set(e.step!, (steps.get(e.step!) ?? 0) + (e['at'] as number) - (begun.get(`${e.port}/${e.step}`) ?? (e['at'] as number)));
+      if (e.event === 'fob') {
+        if ((e.result as { outcome: string }).outcome !== 'done') throw new Error(`fob not done: ${JSON.stringify(e.result)}`);
+        done.push({ at: e['at'] as number, elapsed: e['elapsed'] as number, cpu: e['cpuSeconds'] as number });
+        if (done.length === ports) {
+          const trips = sim!.fobs.reduce((n, f) => n + f.endpoint.stats.framesIn, 0) - framesBefore;
+          const cpuNow = Math.max(...done.map((d) => d.cpu));
+          out.push({ wall: Math.max(...done.map((d) => d.at)) - Math.min(...attachedAt), fobWalls: done.map((d) => d.elapsed), cpu: cpuNow - lastCpu, trips, steps, simCpu: selfCpu() - simCpu0, backendCpu: procCpu(backend!.pid) - backendCpu0 });
+          steps = new Map();
+          lastCpu = cpuNow;
+          await unplug();
+        }
+      }
+      if (e.event === 'port' && e['state'] === 'detached' && ++detached === ports) {
+        detached = 0;
+        done = [];
+        attachedAt = [];
+        round++;
+        await plug();
+        simCpu0 = selfCpu();
+        backendCpu0 = procCpu(backend!.pid);
+      }
+    },
+  });
+  if (run.summary?.['done'] !== ports * rounds) throw new Error(`station did not finish every fob: ${JSON.stringify(run.summary)} ${run.stderr}`);
+  return { rounds: out.slice(1), firstPort: paths[0]! };
+}
+
+/** Mean GET_STATUS round trip on a fob's pty, as the station's serial stack sees it. */
+async function measureRtt(path: string, n = 300): Promise<number> {
+  const transport = new SerialPortTransport({ path });
+  await transport.open();
+  const session = new FobSession({ transport });
+  try {
+    for (let i = 0; i < 30; i++) await session.getStatus();
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await session.getStatus();
+    return (performance.now() - t0) / n / 1000;
+  } finally {
+    session.close();
+    await transport.close();
+  }
+}
+
+async function partA(): Promise<{ wallPerFob: number }> {
+  const { rounds } = await watchRounds(1, ROUNDS + 1, false);
+  // The RTT on a pty pair of the same kind, opened the same way, right after.
+  const sim = await Simulator.start({ count: 1, rootPublicKey: keys.rootPublicKey, ptyDir: join(dir, 'pty-rtt'), transport: 'pty', timing: false });
+  let rtt: number;
+  try {
+    rtt = await measureRtt(sim.fob(0).address);
+  } finally {
+    await sim.close();
+  }
+  const wall = median(rounds.map((r) => r.fobWalls[0]!));
+  const cpu = median(rounds.map((r) => r.cpu));
+  const trips = median(rounds.map((r) => r.trips));
+  const floor = trips * rtt;
+  const bar = 1.5 * floor + cpu;
+  console.log(`A. timing model off (flash in memory), one port, ${rounds.length} fobs through one warm station (medians)`);
+  if (process.env['BENCH_STEPS']) console.log(`      per fob, ms: ${[...rounds[0]!.steps.keys()].map((k) => `${k} ${fmt(median(rounds.map((r) => r.steps.get(k) ?? 0)) * 1000, 1)}`).join(', ')}`);
+  console.log(`   round trips per fob        ${trips}`);
+  console.log(`   round-trip time on the pty ${fmt(rtt * 1000, 2)} ms (GET_STATUS ping-pong on a simulator pty pair)`);
+  console.log(`   floor = trips × RTT        ${fmt(floor * 1000)} ms`);
+  console.log(`   station CPU per fob        ${fmt(cpu * 1000)} ms (user+system of the station process)`);
+  console.log(`   wall per fob               ${fmt(wall * 1000)} ms  (${fmt(wall / floor, 2)}× floor)`);
+  console.log(`   bar: wall ≤ 1.5×floor + CPU = ${fmt(bar * 1000)} ms → ${wall <= bar ? 'MET' : 'NOT MET'} (wall / bar = ${fmt(wall / bar, 2)})`);
+  return { wallPerFob: wall };
+}
+
+async function partB(offWallPerFob: number): Promise<void> {
+  console.log('B. realistic timing model (flash erase/program, 1 ms USB frames, 4 ms HMAC, 350 ms handshake), warm station');
+  const rates = new Map<number, number>();
+  let modelled = 0;
+  let cpuPerFob = 0;
+  for (const ports of PORT_COUNTS) {
+    const roundsWanted = ports === 1 ? ROUNDS : ports === 4 ? 3 : 2;
+    const { rounds } = await watchRounds(ports, roundsWanted + 1, true);
+    const fobs = rounds.length * ports;
+    const seconds = rounds.reduce((s, r) => s + r.wall, 0);
+    const rate = (fobs / seconds) * 3600;
+    rates.set(ports, rate);
+    const walls = rounds.flatMap((r) => r.fobWalls);
+    if (ports === 1) modelled = median(walls) - offWallPerFob;
+    const stepMs = [...rounds[0]!.steps.keys()].map((k) => `${k} ${fmt((mean(rounds.map((r) => r.steps.get(k) ?? 0)) / ports) * 1000, 0)}`).join(', ');
+    if (process.env['BENCH_STEPS']) console.log(`      per fob, ms: ${stepMs}`);
+    const perFob = (f: (r: Round) => number): number => (rounds.reduce((a, r) => a + f(r), 0) / fobs) * 1000;
+    console.log(`   ${String(ports).padStart(2)} port(s): ${fmt(rate, 0).padStart(6)} fobs/hour   wall per fob ${fmt(mean(walls) * 1000, 0)} ms   fob's modelled time / wall ${fmt(modelled / mean(walls), 2)}`);
+    console.log(`      CPU per fob: station ${fmt(perFob((r) => r.cpu), 1)} ms, simulator ${fmt(perFob((r) => r.simCpu), 1)} ms, backend ${fmt(perFob((r) => r.backendCpu), 1)} ms`);
+    if (ports === 1) cpuPerFob = perFob((r) => r.cpu + r.simCpu + r.backendCpu) / 1000;
+  }
+  const one = rates.get(1)!;
+  const sixteen = rates.get(16)!;
+  console.log(`   fob's modelled time per fob ≈ ${fmt(modelled * 1000, 0)} ms (1-port wall with the model − without)`);
+  console.log(`   16 ports at the one-port rate need ${fmt((16 * cpuPerFob) / (3600 / one), 2)} cores for station + simulator + backend (this machine: ${cpus().length} cores, load average ${fmt(loadavg()[0]!, 1)} when the run ended)`);
+  console.log(`   bar: 16 ports ≥ 0.9 × 16 × one-port rate = ${fmt(0.9 * 16 * one, 0)} fobs/hour → ${sixteen >= 0.9 * 16 * one ? 'MET' : 'NOT MET'} (16-port / (16 × one-port) = ${fmt(sixteen / (16 * one), 2)})`);
+}
+
+try {
+  backend = await startBackendProcess(join(dir, 'backend'));
+  console.log('bench:provision — fobkit provision (child process) ↔ simulated fobs on ptys ↔ fobkit-backend (child process, SQLite)');
+  const a = await partA();
+  await partB(a.wallPerFob);
+} finally {
+  await backend?.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
