@@ -113,7 +113,7 @@ describe('fobs on real ptys', () => {
       corrupted.push(valid.subarray(0, valid.length - 3)); // truncated, then the garbage ends it
       for (let o = 0; o < garbage.length; o += 64 * 1024) await transport.write(garbage.subarray(o, o + 64 * 1024));
       for (const c of corrupted) await transport.write(c);
-      const hello = await station.hello();
+      const hello = await station.hello(30_000);
       expect(hello.state).toBe('blank');
       const stats = sim.fob(1).endpoint.decoderStats;
       expect(stats.bytesIn).toBeGreaterThan(1 << 20);

@@ -247,9 +247,12 @@ export class FobEndpoint {
   private async beginSession(frame: Frame, request: RequestBodies[typeof MessageType.BEGIN_SESSION]): Promise<void> {
     const fob = this.fob;
     this.endSession();
+    // F0: the kept HELLO bodies serve this one attempt, whatever its outcome.
+    const hello = this.hello;
+    this.hello = null;
+    if (!hello) return this.sendError(frame, { error: 'BAD_STATE', msg: 'HELLO first: every BEGIN_SESSION needs a fresh HELLO' }, false);
     const retryMs = fob.authRetryAfterMs();
     if (retryMs > 0) return this.sendError(frame, { error: 'RATE_LIMITED', msg: 'too many failed authentications', retryMs }, false);
-    if (!this.hello) return this.sendError(frame, { error: 'BAD_STATE', msg: 'HELLO first: every BEGIN_SESSION needs a fresh HELLO' }, false);
     const status = fob.status();
     let now = status.time;
     if (!status.timeValid) {
@@ -264,15 +267,13 @@ export class FobEndpoint {
     const crl = fob.crl;
     const result = acceptSession({
       staticPrivateKey: fob.devicePrivateKey,
-      helloRequestBody: this.hello.request,
-      helloResponseBody: this.hello.response,
+      helloRequestBody: hello.request,
+      helloResponseBody: hello.response,
       request,
       rootPublicKey: fob.rootPublicKey,
       ...(crl.bytes ? { revocationList: crl.bytes } : {}),
       now,
     });
-    // A session is bound to one HELLO: a second BEGIN_SESSION needs a fresh one.
-    this.hello = null;
     if (result.newRevocationList) {
       const decoded = decodeRevocationList(result.newRevocationList);
       if (decoded.ok) await fob.storeCrl(decoded.revocationList.seq, result.newRevocationList);

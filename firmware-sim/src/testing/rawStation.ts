@@ -104,11 +104,11 @@ export class RawStation {
     return { ok: true, body: decodeResponse(type, payload), frame };
   }
 
-  async hello(): Promise<ResponseBodies[typeof MessageType.HELLO]> {
+  async hello(timeoutMs = 5000): Promise<ResponseBodies[typeof MessageType.HELLO]> {
     const nonce = new Uint8Array(16);
     for (let i = 0; i < 16; i++) nonce[i] = Math.floor(Math.random() * 256);
     const request = encodeRequest(MessageType.HELLO, { v: PROTOCOL_VERSION, nonce });
-    const frame = await this.exchange(MessageType.HELLO, request);
+    const frame = await this.exchange(MessageType.HELLO, request, 0, timeoutMs);
     if (frame.flags & FrameFlags.ERROR) throw new Error(`HELLO refused: ${decodeErrorBody(frame.body).name}`);
     const body = decodeResponse(MessageType.HELLO, frame.body);
     this.lastHello = { request, response: frame.body.slice(), pub: body.pub };
