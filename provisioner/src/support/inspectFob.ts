@@ -64,6 +64,14 @@ export interface InspectReport {
 }
 
 const DAY = 86_400;
+/** Beyond this the offset is not a crystal's doing (tuning-fork crystals: ±20 ppm, aged and cold a few times that). */
+const MAX_CRYSTAL_PPM = 200;
+
+function ago(seconds: number): string {
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
+  if (seconds < 2 * DAY) return `${Math.round(seconds / 3600)} h ago`;
+  return `${Math.round(seconds / DAY)} days ago`;
+}
 const ORDER: Verdict[] = ['not-programmed', 'not-registered', 'revoked', 'clock-lost', 'seed-mismatch', 'quarantined', 'disabled', 'clock-drifted', 'battery-low'];
 
 const signed = (x: number, digits = 0): string => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`;
@@ -135,7 +143,7 @@ export async function inspectFob(o: InspectFobOptions): Promise<InspectReport> {
   const since = stationTime - record.provisionedAt;
   if (since > 0) {
     report.drift.sinceProvisioningSeconds = Math.round(since);
-    if (since > DAY) report.drift.ppm = Math.round(((offset - record.clockOffset) / since) * 1e6 * 10) / 10;
+    if (since >= 60) report.drift.ppm = Math.round(((offset - record.clockOffset) / since) * 1e6 * 10) / 10;
   }
   if (record.state === 'revoked') {
     add('revoked', `${serial} is revoked on the backend`, 'do not reissue it: wipe it (fobkit wipe --port … --serial … --yes) for refurbishment, or scrap it');
@@ -166,7 +174,9 @@ export async function inspectFob(o: InspectFobOptions): Promise<InspectReport> {
 
   const drifted = Math.abs(offset - expected) > record.period / 2 || Math.abs(offset) > maxOffset;
   if (drifted) {
-    const ppm = report.drift.ppm !== undefined ? ` (≈ ${signed(report.drift.ppm, 1)} ppm since provisioning)` : '';
+    const ppm = report.drift.ppm === undefined ? ''
+      : Math.abs(report.drift.ppm) <= MAX_CRYSTAL_PPM ? ` (≈ ${signed(report.drift.ppm, 1)} ppm since provisioning ${ago(since)})`
+        : ` (a jump, not crystal drift: provisioned ${ago(since)}; a battery swap or a wrong clock setting)`;
     const summary = `clock drifted by ${signed(offset)} s${ppm}; the backend expects ${signed(expected)} s`;
     if (o.fix) {
       let detail = '';

@@ -24,7 +24,7 @@ export function formatInspectReport(r: InspectReport): string[] {
   const f = r.fob;
   const lines = [
     `fob       ${f.serial ?? '(no serial)'}  ${f.model} hw ${f.hw} fw ${f.fw}  state ${f.state}`,
-    `clock     ${f.timeValid ? fmtTime(f.time) : 'not set'}  station ${fmtTime(f.stationTime)}  offset ${f.offsetSeconds >= 0 ? '+' : ''}${f.offsetSeconds} s${r.drift.ppm !== undefined ? ` (≈ ${r.drift.ppm} ppm since provisioning)` : ''}`,
+    `clock     ${f.timeValid ? fmtTime(f.time) : 'not set'}  station ${fmtTime(f.stationTime)}  offset ${f.offsetSeconds >= 0 ? '+' : ''}${f.offsetSeconds} s${r.drift.ppm !== undefined && Math.abs(r.drift.ppm) <= 200 ? ` (≈ ${r.drift.ppm} ppm since provisioning)` : ''}`,
     `battery   ${f.batteryPct} % (${f.batteryMv} mV)${f.batteryLow ? ' LOW' : ''}, about ${Math.round(f.lifeDays)} days left; ${f.presses} presses, ${f.failedAuth} failed station logins, ${f.wipes} wipes`,
   ];
   if (r.record) {
