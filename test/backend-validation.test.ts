@@ -129,6 +129,8 @@ describe.each(kinds)('validation rules on %s', (kind) => {
     }
     expect(await validate(f.user, code(f.seed, totpStep({ time: now, period: PERIOD })))).toEqual({ ok: false, reason: 'locked-out', retryAfter: 900 });
     expect((await user()).lockedUntil).toBe(now + 900);
+    const audit = await t.call<{ entries: { action: string; actor: string }[] }>('admin', 'GET', `/v1/audit?subject=user:${f.user}`);
+    expect(audit.body.entries.map((e) => [e.action, e.actor])).toContainEqual(['user.locked-out', t.keyIds.validator]);
     // It clears itself after the lockout time; the right code then works and resets the count.
     t.clock.set(now + 900);
     expect(await validate(f.user, code(f.seed, totpStep({ time: now + 900, period: PERIOD })))).toMatchObject({ ok: true });

@@ -174,7 +174,8 @@ export function createHttpServer(ctx: BackendContext, options: HttpServerOptions
     send(res, out.status ?? 200, out.body);
   };
 
-  return createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+  // Slow clients (a request trickling in byte by byte) are cut off instead of holding sockets.
+  return createServer({ keepAliveTimeout: 65_000, headersTimeout: 15_000, requestTimeout: 30_000 }, (req, res) => {
     handle(req, res).catch((e: unknown) => {
       if (res.headersSent) return;
       if (e instanceof BackendError && e.status < 500) {

@@ -124,7 +124,7 @@ export function buildRoutes(openapi: () => unknown): Route[] {
     } },
     { method: 'POST', path: '/v1/validate', roles: VALIDATOR, body: bodies.validate, summary: "Is this the user's code now?", handler: async (ctx, req) => {
       const b = req.body as B<'validate'>;
-      return { body: await validateCode(ctx, b.user, b.code) };
+      return { body: await validateCode(ctx, b.user, b.code, req.actor) };
     } },
     ...interopRoutes(),
   ];

@@ -15,7 +15,7 @@ import type { DbExecutor } from '../store/db.js';
 import { aad } from '../store/rows.js';
 import { expectedOffsetSteps, learnFromStep } from '../otp/driftModel.js';
 import { throttleVerdict, type ThrottlePolicy } from '../otp/throttle.js';
-import type { BackendContext } from './context.js';
+import { auditedTransaction, type BackendContext } from './context.js';
 
 export type ValidateFailure = 'malformed' | 'no-factor' | 'disabled' | 'mismatch' | 'replayed' | 'rate-limited' | 'locked-out';
 
@@ -45,8 +45,11 @@ LEFT JOIN tokens t ON t.user_id = u.user_id AND t.state = 'assigned'
 LEFT JOIN app_factors a ON a.user_id = u.user_id AND a.revoked_at IS NULL
 WHERE u.user_id = ?`;
 
-/** Counts one failure atomically (no lost increments under concurrency); locks out at the limit. */
-export async function recordFailure(db: DbExecutor, table: 'users' | 'tokens', id: string, now: number, p: ThrottlePolicy): Promise<void> {
+/**
+ * Counts one failure atomically (no lost increments under concurrency); locks out at the limit.
+ * Returns true when this failure started a lockout.
+ */
+export async function recordFailure(db: DbExecutor, table: 'users' | 'tokens', id: string, now: number, p: ThrottlePolicy): Promise<boolean> {
   const key = table === 'users' ? 'user_id' : 'serial';
   const row = await db.get<{ fail_count: number }>(
     `UPDATE ${table} SET
@@ -56,13 +59,16 @@ export async function recordFailure(db: DbExecutor, table: 'users' | 'tokens', i
      WHERE ${key} = ? RETURNING fail_count`,
     [now - p.lockoutSeconds, now, now, now, id]);
   if (row && row.fail_count >= p.lockoutFailures) {
-    await db.run(`UPDATE ${table} SET locked_until = ? WHERE ${key} = ? AND (locked_until IS NULL OR locked_until < ?)`, [now + p.lockoutSeconds, id, now]);
+    const { changes } = await db.run(`UPDATE ${table} SET locked_until = ? WHERE ${key} = ? AND (locked_until IS NULL OR locked_until < ?)`, [now + p.lockoutSeconds, id, now]);
+    return changes === 1;
   }
+  return false;
 }
 
 const CODE = /^[0-9]{6,8}$/;
 
-export async function validateCode(ctx: BackendContext, user: string, code: string): Promise<ValidateResult> {
+/** `actor` (the validator's key id) is recorded when a failure starts a lockout. */
+export async function validateCode(ctx: BackendContext, user: string, code: string, actor = 'system'): Promise<ValidateResult> {
   if (!CODE.test(code)) return { ok: false, reason: 'malformed' };
   const { db, policy } = ctx;
   const now = ctx.clock();
@@ -121,8 +127,16 @@ export async function validateCode(ctx: BackendContext, user: string, code: stri
   } else if (!fobTried && fobRefused) {
     return fobRefused;
   }
-  await recordFailure(db, 'users', user, now, policy.throttle);
-  if (fobTried) await recordFailure(db, 'tokens', f.serial!, now, policy.throttle);
+  const lockedUser = await recordFailure(db, 'users', user, now, policy.throttle);
+  const lockedFob = fobTried && (await recordFailure(db, 'tokens', f.serial!, now, policy.throttle));
+  if (lockedUser || lockedFob) {
+    // A lockout is a state change: audited (rare, so off the hot path).
+    await auditedTransaction(ctx, async (_tx, audit) => {
+      const detail = { until: now + policy.throttle.lockoutSeconds, failures: policy.throttle.lockoutFailures };
+      if (lockedUser) await audit({ actor, action: 'user.locked-out', subject: `user:${user}`, detail });
+      if (lockedFob) await audit({ actor, action: 'token.locked-out', subject: f.serial!, detail: { ...detail, user } });
+    });
+  }
   return { ok: false, reason: 'mismatch' };
 }
 
