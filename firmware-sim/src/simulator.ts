@@ -25,6 +25,9 @@ import { TcpFobLink } from './link/tcpFobLink.js';
 
 export type SimTransport = 'memory' | 'pty' | 'tcp';
 
+/** Fobs whose ports are set up at the same time. */
+const START_CONCURRENCY = 8;
+
 export interface SimulatorOptions {
   count: number;
   /** Factory root Ed25519 public key given to newly manufactured fobs (existing ones keep theirs). */
@@ -185,13 +188,27 @@ export class Simulator {
     if (stateDir) mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     const clock = options.clock ?? new SimulationClock();
     const timing = options.timing === true ? TIMING_REALISTIC : options.timing ? options.timing : TIMING_OFF;
-    const fobs: SimulatedFob[] = [];
+    const slots: (SimulatedFob | undefined)[] = new Array(count);
+    // Ports come up a few at a time (each pty is a socat process); memory fobs one after another.
+    const parallel = transport === 'memory' ? 1 : START_CONCURRENCY;
+    let next = 0;
+    let failure: unknown = null;
+    const worker = async () => {
+      while (failure === null && next < count) {
+        const i = next++;
+        try {
+          slots[i] = await startFob(i, options, transport, stateDir, clock, timing);
+        } catch (e) {
+          failure ??= e;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, count) }, worker));
+    const fobs = slots.filter((f): f is SimulatedFob => f !== undefined);
     const sim = new Simulator(clock, fobs, stateDir);
-    try {
-      for (let i = 0; i < count; i++) fobs.push(await startFob(i, options, transport, stateDir, clock, timing));
-    } catch (e) {
+    if (failure !== null) {
       await sim.close();
-      throw e;
+      throw failure;
     }
     return sim;
   }
