@@ -134,6 +134,8 @@ export interface RunProvisionOptions {
   env?: Record<string, string>;
   /** SIGKILL the station at the first event for which this returns true. */
   killOn?: (e: StationEventLine) => boolean;
+  /** Send `signal` (e.g. SIGTERM, as an operator's Ctrl-C would) at the first event for which `when` is true. */
+  signalOn?: { when: (e: StationEventLine) => boolean; signal: NodeJS.Signals };
   /** Called for each event (e.g. to take the backend down at some point). */
   onEvent?: (e: StationEventLine) => void | Promise<void>;
   timeoutMs?: number;
@@ -191,6 +193,7 @@ export async function runProvision(o: RunProvisionOptions): Promise<StationRun> 
     events.push(e);
     await o.onEvent?.(e);
     if (o.killOn?.(e) && child.exitCode === null) child.kill('SIGKILL');
+    if (o.signalOn?.when(e) && child.exitCode === null) child.kill(o.signalOn.signal);
   }
   const { code, signal } = await exited;
   clearTimeout(timer);

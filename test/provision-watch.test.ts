@@ -46,3 +46,20 @@ it('provisions fobs as they are plugged in, and stops after --count', { timeout:
     await sim?.close();
   }
 });
+
+it('SIGTERM stops a watching station cleanly: the fob in progress finishes, then the summary', { timeout: 90_000 }, async () => {
+  const sim = await Simulator.start({ count: 1, rootPublicKey: keys.rootPublicKey, stateDir: join(dir, 'fobs-term'), transport: 'pty' });
+  try {
+    const run = await runProvision({
+      args: ['--backend-url', backend.url, '--station-key', keys.stationKeyFile, '--journal', join(dir, 'station-term', 'journal.db'), '--labels', join(dir, 'station-term', 'labels.jsonl'), '--watch', '--poll-ms', '100', '--port', sim.fob(0).address],
+      env: { FOBKIT_API_KEY: backend.keys.station },
+      signalOn: { when: (e) => e.event === 'step' && e.step === 'program-seed' && e.phase === 'begin', signal: 'SIGTERM' },
+    });
+    expect(run.signal).toBeNull();
+    expect(run.summary).toMatchObject({ done: 1, failed: 0, interrupted: 0 });
+    expect(run.code).toBe(0);
+    expect(sim.fob(0).status().state).toBe('locked');
+  } finally {
+    await sim.close();
+  }
+});
