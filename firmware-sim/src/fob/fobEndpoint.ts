@@ -183,7 +183,13 @@ export class FobEndpoint {
         if (e instanceof MessageError) return this.sendError(frame, { error: 'INVALID_ARGUMENT', msg: e.message }, secure);
         throw e;
       }
-      const reply = await this.dispatch(frame, request, secure);
+      let reply: Reply | null;
+      try {
+        reply = await this.dispatch(frame, request, secure);
+      } finally {
+        // The decoder's copy of a seed: the fob keeps only its own (in the record).
+        if (frame.type === MessageType.PROGRAM_SEED) (request as RequestBodies[typeof MessageType.PROGRAM_SEED]).secret.fill(0);
+      }
       if (reply === null) return; // BEGIN_SESSION answered itself
       if (reply.ok) this.sendOk(frame, reply.body, secure);
       else this.sendError(frame, reply, secure);
