@@ -137,6 +137,7 @@ function describeEvent(e: FobEvent): string {
     case 'power-cut': return `power cut: ${e.detail}`;
     case 'battery-dead': return 'battery dead: clock lost';
     case 'press': return `button: ${e.view.text}${e.view.remaining !== null ? ` (${e.view.remaining}s)` : ''}`;
+    case 'fault': return `internal simulator fault (please report): ${e.message}`;
   }
 }
 

@@ -47,7 +47,8 @@ export type FobEvent =
   | { type: 'state'; state: LifeState; serial: string | null }
   | { type: 'power-cut'; detail: string }
   | { type: 'battery-dead' }
-  | { type: 'press'; view: LcdView };
+  | { type: 'press'; view: LcdView }
+  | { type: 'fault'; message: string };
 
 export interface FobOptions {
   index: number;
@@ -314,6 +315,11 @@ export class Fob {
     this.poweredOn = false;
     this.display.sleep();
     this.emit({ type: 'power-cut', detail });
+  }
+
+  /** An unexpected exception in the model (a simulator bug): reported as an event. */
+  reportFault(e: unknown): void {
+    this.emit({ type: 'fault', message: e instanceof Error ? e.message : String(e) });
   }
 
   /** Control API: cut power at a future flash write (see {@link PowerCut}). */

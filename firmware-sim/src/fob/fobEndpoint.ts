@@ -147,7 +147,9 @@ export class FobEndpoint {
             this.reset();
             break;
           }
-          this.sendError(frame, { error: 'BUSY', msg: 'internal firmware fault' }, false);
+          // A bug in the model, not a fob behaviour: say so loudly, and let the station retry once.
+          this.fob.reportFault(e);
+          this.sendError(frame, { error: 'BUSY', msg: 'internal firmware fault', retryMs: 100 }, false);
         }
       }
     } finally {
