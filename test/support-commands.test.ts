@@ -152,6 +152,10 @@ describe('fobkit inspect: one verdict per fob', () => {
     expect(r.code).toBe(1);
     expect(r.report.verdict).toBe('clock-lost');
     expect(r.report.next).toMatch(/--fix clock/);
+    const fixed = await inspect('clockLost', ['--fix', 'clock', '--station-key', keys.stationKeyFile]);
+    expect(fixed.code, fixed.stdout + fixed.stderr).toBe(0);
+    expect(fixed.report).toMatchObject({ ok: true, verdict: 'ok', fix: { kind: 'clock', ok: true }, code: { ok: true } });
+    expect(simFob('clockLost').status().timeValid).toBe(true);
   });
 
   it('disabled on the backend', async () => {

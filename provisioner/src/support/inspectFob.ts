@@ -143,15 +143,27 @@ export async function inspectFob(o: InspectFobOptions): Promise<InspectReport> {
   const since = stationTime - record.provisionedAt;
   if (since > 0) {
     report.drift.sinceProvisioningSeconds = Math.round(since);
-    if (since >= 60) report.drift.ppm = Math.round(((offset - record.clockOffset) / since) * 1e6 * 10) / 10;
+    if (since >= 60 && status.timeValid) report.drift.ppm = Math.round(((offset - record.clockOffset) / since) * 1e6 * 10) / 10;
   }
   if (record.state === 'revoked') {
     add('revoked', `${serial} is revoked on the backend`, 'do not reissue it: wipe it (fobkit wipe --port … --serial … --yes) for refurbishment, or scrap it');
     return conclude(report);
   }
+  let offsetNow = offset;
   if (!status.timeValid) {
-    add('clock-lost', "the fob's clock is not set (its battery ran flat or was swapped)", 'set its clock: fobkit inspect --port … --fix clock (needs the station key)');
-    return conclude(report);
+    if (o.fix !== 'clock') {
+      add('clock-lost', "the fob's clock is not set (its battery ran flat or was swapped)", 'set its clock: fobkit inspect --port … --fix clock (needs the station key)');
+      return conclude(report);
+    }
+    if (!o.station) throw new RangeError('fix clock needs the station key (a locked fob only takes SET_TIME in a station session)');
+    await o.fob.beginSession(o.station);
+    await o.fob.setTime(clock());
+    const now = await o.fob.getStatus();
+    offsetNow = now.time - clock();
+    Object.assign(report.fob, { time: now.time, timeValid: now.timeValid, offsetSeconds: Math.round(offsetNow * 10) / 10 });
+    report.drift.offsetSeconds = report.fob.offsetSeconds;
+    delete report.drift.ppm;
+    report.fix = { kind: 'clock', ok: true, detail: "the fob's lost clock was set to the station's" };
   }
   const quarantined = record.state === 'quarantined';
   if (quarantined && !o.release) {
@@ -160,8 +172,8 @@ export async function inspectFob(o: InspectFobOptions): Promise<InspectReport> {
     const now = await o.fob.codeNow();
     let c = await o.backend.checkCode(serial, now.code, clock());
     report.code = { checked: true, ok: c.ok, ...(c.ok ? { offsetSteps: c.offsetSteps, matchedAt: 'station-time' as const } : {}) };
-    if (!c.ok && Math.abs(offset) > DAY - 2 * record.period) {
-      c = await o.backend.checkCode(serial, now.code, Math.max(0, status.time));
+    if (!c.ok && Math.abs(offsetNow) > DAY - 2 * record.period) {
+      c = await o.backend.checkCode(serial, now.code, Math.max(0, clock() + offsetNow));
       if (c.ok) report.code = { checked: true, ok: true, offsetSteps: c.offsetSteps, matchedAt: 'fob-time' };
     }
     if (!c.ok) {
@@ -172,12 +184,12 @@ export async function inspectFob(o: InspectFobOptions): Promise<InspectReport> {
   }
   if (!record.enabled) add('disabled', `${serial} is disabled on the backend`, 'enable it again once the reason is cleared, or unbind it');
 
-  const drifted = Math.abs(offset - expected) > record.period / 2 || Math.abs(offset) > maxOffset;
+  const drifted = Math.abs(offsetNow - expected) > record.period / 2 || Math.abs(offsetNow) > maxOffset;
   if (drifted) {
     const ppm = report.drift.ppm === undefined ? ''
       : Math.abs(report.drift.ppm) <= MAX_CRYSTAL_PPM ? ` (≈ ${signed(report.drift.ppm, 1)} ppm since provisioning ${ago(since)})`
         : ` (a jump, not crystal drift: provisioned ${ago(since)}; a battery swap or a wrong clock setting)`;
-    const summary = `clock drifted by ${signed(offset)} s${ppm}; the backend expects ${signed(expected)} s`;
+    const summary = `clock drifted by ${signed(offsetNow)} s${ppm}; the backend expects ${signed(expected)} s`;
     if (o.fix) {
       let detail = '';
       let ok = true;
@@ -216,7 +228,7 @@ function conclude(report: InspectReport): InspectReport {
   if (!top) {
     report.ok = true;
     report.verdict = 'ok';
-    report.summary = `OK: the fob works and matches the backend (clock ${signed(report.fob.offsetSeconds)} s, battery ${report.fob.batteryPct} %)`;
+    report.summary = `OK: the fob works and matches the backend (clock ${signed(report.fob.offsetSeconds)} s, battery ${report.fob.batteryPct} %)${report.fix ? `; ${report.fix.detail}` : ''}`;
     report.next = report.record?.state === 'assigned' ? `nothing to do: it is ${report.record.user}'s fob; if they still fail, check what they type (fobkit check)` : 'it can go back into stock or to a user (fobkit assign)';
     return report;
   }
