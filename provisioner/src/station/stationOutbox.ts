@@ -38,10 +38,8 @@ export class StationOutbox {
   private readonly listeners = new Set<() => void>();
   private readonly regWaiters = new Map<number, Set<Waiter>>();
   private readonly actWaiters = new Map<string, Set<Waiter>>();
-  private readonly inFlight = new Set<string>();
+  private readonly inFlight = new Map<string, Promise<void>>();
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private pumping: Promise<void> | undefined;
-  private again = false;
   private stopped = true;
   private lastError: string | undefined;
 
@@ -69,31 +67,36 @@ export class StationOutbox {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    await this.pumping;
+    await Promise.all(this.inFlight.values());
   }
 
-  /** Attempts every due item now. */
+  /**
+   * Starts an attempt for every due item not already in flight (at most MAX_PARALLEL at once);
+   * each finished attempt kicks again, so one slow request never holds up another fob's.
+   */
   kick(): void {
     if (this.stopped) return;
-    if (this.pumping) {
-      this.again = true;
-      return;
-    }
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    this.pumping = this.pump().finally(() => {
-      this.pumping = undefined;
-      if (this.again) {
-        this.again = false;
+    const now = this.clock();
+    const start = (key: string, job: () => Promise<void>): void => {
+      if (this.inFlight.has(key) || this.inFlight.size >= MAX_PARALLEL) return;
+      const p = job().finally(() => {
+        this.inFlight.delete(key);
+        for (const l of [...this.listeners]) l();
         this.kick();
-      } else this.schedule();
-    });
+      });
+      this.inFlight.set(key, p);
+    };
+    for (const r of this.journal.dueRegistrations(now, MAX_PARALLEL)) start(`r${r.id}`, () => this.deliverRegistration(r.id));
+    for (const a of this.journal.dueActivations(now, MAX_PARALLEL)) start(`a${a.serial}`, () => this.deliverActivation(a.serial));
+    if (this.inFlight.size === 0) this.schedule();
   }
 
-  /** Resolves when everything due has been attempted once (tests, shutdown). */
+  /** Resolves when everything due has been attempted (tests, shutdown). */
   async flush(): Promise<void> {
     this.kick();
-    while (this.pumping) await this.pumping;
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight.values());
   }
 
   private schedule(): void {
@@ -105,26 +108,7 @@ export class StationOutbox {
     this.timer.unref?.();
   }
 
-  private async pump(): Promise<void> {
-    const now = this.clock();
-    const jobs: Promise<void>[] = [];
-    for (const r of this.journal.dueRegistrations(now, MAX_PARALLEL)) {
-      const key = `r${r.id}`;
-      if (this.inFlight.has(key)) continue;
-      this.inFlight.add(key);
-      jobs.push(this.deliverRegistration(r.id).finally(() => this.inFlight.delete(key)));
-    }
-    for (const a of this.journal.dueActivations(now, MAX_PARALLEL)) {
-      const key = `a${a.serial}`;
-      if (this.inFlight.has(key)) continue;
-      this.inFlight.add(key);
-      jobs.push(this.deliverActivation(a.serial).finally(() => this.inFlight.delete(key)));
-    }
-    await Promise.all(jobs);
-    if (jobs.length) for (const l of [...this.listeners]) l();
-  }
-
-  /** Calls `listener` after every round of delivery attempts. Returns the unsubscribe function. */
+  /** Calls `listener` after every delivery attempt. Returns the unsubscribe function. */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
