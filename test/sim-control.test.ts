@@ -6,6 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { MessageType, FrameFlags, PROTOCOL_VERSION, encodeFrame } from '@fobkit/protocol/wire';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FobSession } from '@fobkit/protocol/client';
@@ -15,6 +17,7 @@ import { Simulator } from '../firmware-sim/src/simulator.js';
 import { startControlServer, type ControlServer } from '../firmware-sim/src/control/controlServer.js';
 import { renderView } from '../firmware-sim/src/cli/liveView.js';
 import { createTestFactory } from '../firmware-sim/src/testing/testFactory.js';
+import { RawStation } from '../firmware-sim/src/testing/rawStation.js';
 
 const T0 = 1_800_000_000;
 const SECRET = new Uint8Array(20).map((_, i) => 0x51 + i);
@@ -140,4 +143,27 @@ describe('control endpoint on a Unix socket', () => {
     a.close();
     b.close();
   });
+
+  it('TCP: one station at a time; a new connection takes over as a fresh plug-in (the session is gone)', async () => {
+    sim = await Simulator.start({ count: 1, transport: 'tcp', tcpPort: 0, rootPublicKey: factory.rootPublicKey, clock: new SimulationClock({ mode: 'manual', start: T0 }) });
+    const port = Number(sim.fob(0).address.split(':').pop());
+    const first = await tcpStation(port);
+    await first.station.request(MessageType.SET_TIME, { time: T0 });
+    expect((await first.station.openSession(factory.station)).ok).toBe(true);
+    // A new connection takes over (one USB host): the old one is dropped and its session is gone.
+    const firstClosed = new Promise<void>((resolve) => first.socket.once('close', () => resolve()));
+    const again = await tcpStation(port);
+    await firstClosed;
+    const frame = again.station.awaitReply(77);
+    again.socket.write(encodeFrame({ version: PROTOCOL_VERSION, flags: FrameFlags.SECURE, type: MessageType.GET_STATUS, requestId: 77, body: new Uint8Array(40) }));
+    expect(again.station.decode(MessageType.GET_STATUS, await frame)).toMatchObject({ ok: false, error: { name: 'AUTH_REQUIRED' } });
+    again.socket.destroy();
+  });
 });
+
+async function tcpStation(port: number): Promise<{ socket: Socket; station: RawStation }> {
+  const socket = connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => socket.once('connect', () => resolve()).once('error', reject));
+  const station = new RawStation({ write: (b) => void socket.write(b), onData: (l) => void socket.on('data', (d: Buffer) => l(new Uint8Array(d))) });
+  return { socket, station };
+}

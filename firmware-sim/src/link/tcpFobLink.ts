@@ -1,6 +1,7 @@
 /**
  * A fob on a TCP port (a remote QA rig): one station connection at a time, as one USB host; a
- * second connection is refused while the first is open. Each new connection is a fresh plug-in.
+ * new connection takes over from the previous one. Each connection is a fresh plug-in (the
+ * endpoint forgets its session).
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { SimError } from '../errors.js';
@@ -38,17 +39,21 @@ export class TcpFobLink implements FobLink {
   }
 
   private accept(s: Socket): void {
-    if (this.socket) {
-      s.destroy();
-      return;
-    }
+    // One USB host at a time: a new connection replaces the old one (whose station may have died
+    // without closing, leaving a half-open connection that would otherwise block the fob forever).
+    const old = this.socket;
     this.socket = s;
+    old?.destroy();
     s.setNoDelay(true);
     this.onPlug?.(true);
-    s.on('data', (d: Buffer) => this.listener?.(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)));
+    s.on('data', (d: Buffer) => {
+      if (this.socket === s) this.listener?.(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+    });
     s.on('error', () => {});
     s.on('close', () => {
-      if (this.socket === s) this.socket = null;
+      // Only the current station's leaving unplugs the fob (a replaced one is already gone).
+      if (this.socket !== s) return;
+      this.socket = null;
       this.onPlug?.(false);
     });
   }
