@@ -371,7 +371,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
     await step('label', async () => {
       const at = f().provisionedAt ?? journal.liveRegistration(f().id)?.provisionedAt ?? Math.floor(clock());
       labels.write({ serial, model: f().model ?? hello.model, batch: f().batch, date: new Date(at * 1000).toISOString().slice(0, 10) });
-    }, () => ({ detail: { labels: labels.path }, commit: () => journal.updateFob(f().id, { stage: 'done', outcome: 'done', labelWritten: true }), durable: true }));
+    }, () => ({ detail: { labels: labels.path }, commit: () => journal.updateFob(f().id, { stage: 'done', outcome: 'done', labelWritten: true }) }));
 
     return { outcome: 'done', serial, resumed, activationPending };
   } catch (e) {
