@@ -41,6 +41,11 @@ describe.each(kinds)('backend API on %s', (kind) => {
     const bad = await fetch(`${t.url}/v1/registration-key`, { headers: { authorization: 'Bearer fbk_00000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } });
     expect(bad.status).toBe(401);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('UNAUTHORIZED');
+    // A revoked key stops working.
+    const { createApiKey, revokeApiKey } = await import('../backend/src/service/apiKeyStore.js');
+    const k = await createApiKey(t.running.backend.ctx, 'test', 'station');
+    await revokeApiKey(t.running.backend.ctx, 'test', k.id);
+    expect((await fetch(`${t.url}/v1/registration-key`, { headers: { authorization: `Bearer ${k.token}` } })).status).toBe(401);
     const wrongSecret = t.keys.admin.slice(0, -4) + 'AAAA';
     expect((await fetch(`${t.url}/v1/registration-key`, { headers: { authorization: `Bearer ${wrongSecret}` } })).status).toBe(401);
   });

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -118,6 +118,18 @@ describe('fobkit-backend CLI', () => {
     expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, seq: 2, reason: 'hash' });
     const text = run('audit', 'verify', '--db', `sqlite:${dbPath}`);
     expect(text.stdout).toMatch(/BROKEN at entry 2/);
+  });
+
+  it('refuses a KEK file others can read, and a KEK file that is not the database\'s', () => {
+    const kek = `${dbPath}.kek`;
+    chmodSync(kek, 0o644);
+    const open = run('serve', '--db', `sqlite:${dbPath}`, '--listen', '127.0.0.1:0');
+    expect(open.status).toBe(3);
+    expect(open.stderr).toMatch(/readable by others: chmod 600/);
+    chmodSync(kek, 0o600);
+    const other = run('serve', '--db', `sqlite:${dbPath}`, '--kek-file', join(dir, 'other.kek'), '--listen', '127.0.0.1:0');
+    expect(other.status).toBe(3);
+    expect(other.stderr).toMatch(/KEK file does not open this database's secrets/);
   });
 
   it('says what is wrong, with exit codes', () => {

@@ -110,34 +110,33 @@ export function createHttpServer(ctx: BackendContext, options: HttpServerOptions
     return who;
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const pathname = q === -1 ? url : url.slice(0, q);
-    let found: { route: Route; params: Record<string, string> } | undefined;
-    const direct = fixed.get(`${req.method} ${pathname}`);
-    if (direct) found = { route: direct, params: {} };
-    let parts: string[] = [];
-    if (!found) try {
+  /** The route and its path parameters, 'method' when only another method matches, or undefined. */
+  const findRoute = (method: string, pathname: string): { route: Route; params: Record<string, string> } | 'method' | undefined => {
+    const direct = fixed.get(`${method} ${pathname}`);
+    if (direct) return { route: direct, params: {} };
+    let parts: string[];
+    try {
       parts = pathname.split('/').slice(1).map((p) => decodeURIComponent(p));
     } catch {
       throw new BackendError('INVALID_REQUEST', 'the path is not valid percent-encoding');
     }
     let otherMethod = false;
-    if (!found) for (const c of routes) {
+    for (const c of routes) {
       const params = match(c, parts);
       if (!params) continue;
-      if (c.route.method === req.method) {
-        found = { route: c.route, params };
-        break;
-      }
+      if (c.route.method === method) return { route: c.route, params };
       otherMethod = true;
     }
-    if (!found) {
-      req.resume();
-      if (otherMethod) throw new BackendError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${pathname}`);
-      throw new BackendError('NOT_FOUND', `no endpoint ${pathname}`);
-    }
+    return otherMethod ? 'method' : undefined;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pathname = q === -1 ? url : url.slice(0, q);
+    const found = findRoute(req.method ?? 'GET', pathname);
+    if (found === undefined) throw new BackendError('NOT_FOUND', `no endpoint ${pathname}`);
+    if (found === 'method') throw new BackendError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${pathname}`);
     const { route, params } = found;
     let actor = 'anonymous';
     if (route.roles.length > 0) {
