@@ -151,6 +151,46 @@ describe('faults', () => {
     }
   });
 
+  it('killed between journaling a failed verification and wiping: the restart erases the seed and never locks the fob', { timeout: 90_000 }, async () => {
+    const sim = await Simulator.start({ count: 1, rootPublicKey: keys.rootPublicKey, stateDir: join(dir, 'fobs-calc2'), transport: 'pty' });
+    const stationDir = join(dir, 'calc2');
+    const journal = StationJournal.open({ path: join(stationDir, 'journal.db') });
+    const client = new BackendClient({ baseUrl: backend.url, apiKey: backend.keys.station });
+    const outbox = new StationOutbox({ journal, backend: client });
+    const credentials = loadStationCredentials({ stationKey: keys.stationKeyFile });
+    const conn = await connectFob(sim.fob(0).address, { credentials });
+    try {
+      const session: ProvisioningSession = { ...conn.session, calculate: async (time) => ({ ...(await conn.session.calculate(time)), code: '000000' }) };
+      // The station "dies" the moment the failure is on disk, before the wipe (as SIGKILL would).
+      const died = new Error('station killed');
+      const result = await provisionFob({
+        session, journal, outbox, serials: new SerialPool({ journal, backend: client, blockSize: 2 }), labels: new LabelWriter(join(stationDir, 'labels.jsonl')),
+        registrationKey: await pinRegistrationKey({ journal, backend: client }), profile: { algorithm: 'sha1', digits: 6, period: 60, t0: 0 }, batch: 'B', seedMode: 'random',
+        verifyTimes: 3, backendWaitMs: 5000, port: sim.fob(0).address,
+        onPhase: (step, phase) => {
+          if (step === 'verify' && phase === 'fail') throw died;
+        },
+      });
+      expect(result.outcome).toBe('failed');
+      expect(sim.fob(0).status().state).toBe('programmed');
+      await conn.close();
+      journal.close();
+
+      const restart = await runProvision({ args: ['--backend-url', backend.url, '--station-key', keys.stationKeyFile, '--journal', join(stationDir, 'journal.db'), '--labels', join(stationDir, 'labels.jsonl'), '--port', sim.fob(0).address], env: env() });
+      expect(restart.summary!.results).toMatchObject([{ outcome: 'skipped', reason: expect.stringMatching(/^set aside earlier \(verification failed: .*\); seed erased; not locked$/) }]);
+      const st = sim.fob(0).status();
+      expect(st).toMatchObject({ state: 'serialised', wipes: 1 });
+      expect(await backendState(st.serial!)).toBeUndefined();
+      const j = StationJournal.open({ path: join(stationDir, 'journal.db') });
+      expect(j.liveRegistration(j.findFobBySerial(st.serial!)!.id)).toBeUndefined();
+      j.close();
+    } finally {
+      await conn.close();
+      journal.close();
+      await sim.close();
+    }
+  });
+
   it('backend down for part of the run: fobs wait unlocked, the count is shown, and they finish when it is back', { timeout: 120_000 }, async () => {
     const N = 3;
     const sim = await Simulator.start({ count: N, rootPublicKey: keys.rootPublicKey, stateDir: join(dir, 'fobs-down'), transport: 'pty' });

@@ -168,6 +168,26 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
     }
   }
 
+  /**
+   * A fob that must never be locked: the failure is journaled (durably) first, so a station
+   * killed right after can never lock it, then its seed is erased and its held registration
+   * canceled. Throws the failed outcome.
+   */
+  async function setAside(name: PipelineStep, reason: string, serial: string, detail?: Record<string, unknown>): Promise<never> {
+    journal.transaction(() => {
+      journal.recordStep(fob?.id ?? null, name, 'fail', { reason, ...detail }, port);
+      if (fob) journal.updateFob(fob.id, { outcome: 'failed', failure: reason });
+    }, { durable: true });
+    await journal.flush();
+    onPhase(name, 'fail');
+    const wiped = await wipeForSetAside(serial);
+    const live = fob ? journal.liveRegistration(fob.id) : undefined;
+    if (live && wiped === 'seed erased') journal.cancelRegistration(live.id);
+    const full = `${reason}, ${wiped}`;
+    emit({ type: 'step', port, step: name, phase: 'fail', serial: serialOf(), detail: { reason: full, ...detail }, at: clock() });
+    throw new StepFailed({ outcome: 'failed', serial: serialOf(), step: name, reason: full });
+  }
+
   try {
     // ---- HELLO and identity --------------------------------------------------------------
     const hello: FobHello = await step('hello', () => session.hello(), (h) => ({ detail: { model: h.model, hw: h.hw, fw: h.fw, state: h.state, serial: h.serial } }));
@@ -198,6 +218,8 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
       if (fob && fob.outcome === 'failed') {
         if (state === 'programmed' && hello.serial) {
           const wiped = await wipeForSetAside(hello.serial);
+          const live = journal.liveRegistration(fob.id);
+          if (live && live.status === 'held' && wiped === 'seed erased') journal.cancelRegistration(live.id);
           skip(`set aside earlier (${fob.failure ?? 'failed'}); ${wiped}; not locked`, hello.serial);
         }
         skip(`set aside earlier: ${fob.failure ?? 'failed'} — left alone`, hello.serial);
@@ -316,9 +338,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
           if (!isProtocolError(e, 'BAD_MESSAGE')) throw e;
         }
         if (!r || !(r.check instanceof Uint8Array) || !constantTimeEqual(r.check, seedCheck(secret!))) {
-          const wiped = await wipeForSetAside(serial);
-          journal.cancelRegistration(registrationId!);
-          fail('program-seed', `the fob stored a different seed than the one sent (check value mismatch) — ${wiped}; fob set aside, not locked`);
+          return await setAside('program-seed', 'the fob stored a different seed than the one sent (check value mismatch) — fob set aside, not locked', serial);
         }
         return r;
       }, (r) => ({ detail: { state: r.state }, commit: () => journal.updateFob(f().id, { stage: 'seed-programmed' }) }));
@@ -329,9 +349,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
         secret!.fill(0);
         secret = undefined;
         if (!v.ok) {
-          const wiped = await wipeForSetAside(serial);
-          journal.cancelRegistration(registrationId!);
-          fail('verify', `verification failed: fob returned ${v.got}, expected ${v.expected} (at ${new Date(v.time * 1000).toISOString()}) — fob set aside, not locked, ${wiped}`, { time: v.time, gotStep: v.gotStep, expectedStep: v.expectedStep });
+          return await setAside('verify', `verification failed: fob returned ${v.got}, expected ${v.expected} (at ${new Date(v.time * 1000).toISOString()}) — fob set aside, not locked`, serial, { time: v.time, gotStep: v.gotStep, expectedStep: v.expectedStep });
         }
         return v;
       }, (v) => ({ detail: { times: v.ok ? v.times : [] }, commit: () => journal.releaseRegistration(registrationId!), durable: true }));
@@ -346,8 +364,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
           delivery = await step('register', () => outbox.waitForRegistration(reg.id, { signal: options.signal, maxWaitMs: options.backendWaitMs }), (r) => ({ detail: { delivery: r, waiting: journal.pendingRegistrationCount() } }));
         } catch (e) {
           if (e instanceof BackendError) {
-            const wiped = await wipeForSetAside(serial);
-            fail('register', `the backend refused the registration (${e.message}) — fob set aside, not locked, ${wiped}`);
+            await setAside('register', `the backend refused the registration (${e.message}) — fob set aside, not locked`, serial);
           }
           throw e;
         }
@@ -385,7 +402,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
       return { outcome: 'interrupted', serial: serialOf(), step: current, reason: `${current}: ${(e as Error).message} — fob not programmed, plug it in again later` };
     }
     const reason = `${current} failed: ${d.deviceName ? `${d.deviceName}: ` : ''}${d.message}`;
-    if (fob) journal.updateFob(fob.id, { failure: reason });
+    if (fob && journal.getFob(fob.id).outcome !== 'failed') journal.updateFob(fob.id, { failure: reason });
     return { outcome: 'failed', serial: serialOf(), step: current, reason: `${reason} — fob not locked` };
   } finally {
     secret?.fill(0);
