@@ -66,6 +66,11 @@ describe.each(kinds)('backend API on %s', (kind) => {
       ['DELETE', '/v1/users/roles.user/app', undefined, ['admin']],
       ['GET', '/v1/audit', undefined, ['admin']],
       ['POST', '/v1/validate', { user: 'roles.user', code: '000000' }, ['validator']],
+      ['POST', `/v1/tokens/${s}/assign`, { user: 'roles.user' }, ['support', 'admin']],
+      ['POST', '/v1/users/roles.user/unlock', undefined, ['support', 'admin']],
+      ['POST', `/v1/tokens/${s}/disable`, {}, ['support', 'admin']],
+      ['POST', `/v1/tokens/${s}/unbind`, { reason: 'returned' }, ['support', 'admin']],
+      ['POST', `/v1/tokens/${s}/revoke`, {}, ['support', 'admin']],
     ];
     for (const [method, path, body, allowed] of matrix) {
       for (const role of ['station', 'support', 'validator', 'admin'] as const) {
