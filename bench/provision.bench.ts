@@ -16,7 +16,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FobSession } from '@fobkit/protocol/client';
 import { SerialPortTransport } from '@fobkit/provisioner';
-import { Simulator } from '../firmware-sim/src/simulator.js';
+import { Simulator } from '@fobkit/firmware-sim';
 import { makeStationKeys, runProvision, startBackendProcess, type BackendProcess, type StationKeys } from '../test/provision-harness.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 6);

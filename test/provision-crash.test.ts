@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { StationJournal } from '@fobkit/provisioner';
-import { Simulator, type SimulatedFob } from '../firmware-sim/src/simulator.js';
+import { Simulator, type SimulatedFob } from '@fobkit/firmware-sim';
 import { killStations, makeStationKeys, runProvision, startBackendProcess, type BackendProcess, type StationKeys } from './provision-harness.js';
 
 /** `<step>:<phase>`: begin = journaled, not sent; applied = the fob did it, the journal does not know; end = journaled. */

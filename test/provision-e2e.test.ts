@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { generateTotp } from '@fobkit/protocol/otp';
 import { deriveSeed } from '@fobkit/provisioner';
-import { Simulator } from '../firmware-sim/src/simulator.js';
+import { Simulator } from '@fobkit/firmware-sim';
 import { openBackend } from '../backend/src/openBackend.js';
 import { exportTokenSecret } from '../backend/src/service/tokens.js';
 import { dirContainsSeed, killStations, makeStationKeys, runProvision, startBackendProcess, type BackendProcess, type StationKeys } from './provision-harness.js';

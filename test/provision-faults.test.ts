@@ -14,7 +14,7 @@ import {
   BackendClient, LabelWriter, SerialPool, StationJournal, StationOutbox, connectFob, loadStationCredentials, pinRegistrationKey, provisionFob,
   type ProvisioningSession,
 } from '@fobkit/provisioner';
-import { Simulator } from '../firmware-sim/src/simulator.js';
+import { Simulator } from '@fobkit/firmware-sim';
 import { killStations, makeStationKeys, runProvision, startBackendProcess, type BackendProcess, type StationEventLine, type StationKeys } from './provision-harness.js';
 
 let dir: string;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Simulator } from '../firmware-sim/src/simulator.js';
+import { Simulator } from '@fobkit/firmware-sim';
 import { killStations, makeStationKeys, runProvision, startBackendProcess, type BackendProcess, type StationKeys } from './provision-harness.js';
 
 let dir: string;
