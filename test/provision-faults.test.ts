@@ -55,6 +55,8 @@ describe('faults', () => {
         onEvent: async (e) => {
           if (!unplugged && e.event === 'step' && e.step === 'program-seed' && e.phase === 'begin') {
             unplugged = true;
+            // Pull the cable: the fob stops answering at once, then its port goes away.
+            sim.fob(0).setUnresponsive(true);
             await sim.close();
           }
         },
@@ -195,17 +197,17 @@ describe('faults', () => {
     const N = 3;
     const sim = await Simulator.start({ count: N, rootPublicKey: keys.rootPublicKey, stateDir: join(dir, 'fobs-down'), transport: 'pty' });
     try {
-      let down = false;
+      // The station pins the registration key and stocks serials while the backend is up...
+      const warm = await runProvision({ args: args('down', ['/nonexistent/port']), env: env() });
+      expect(warm.summary).toMatchObject({ interrupted: 1 });
+      // ...then the backend goes down, and comes back once every fob waits for it.
+      await backend.stop();
       let lockedWhileDown = -1;
       let sawWaiting = 0;
       const run = await runProvision({
         args: args('down', sim.fobs.map((f) => f.address), ['--backend-wait', '60']), env: env(),
         onEvent: async (e: StationEventLine) => {
-          if (!down && e.event === 'step' && e.step === 'verify' && e.phase === 'begin') {
-            down = true;
-            await backend.stop();
-          }
-          if (down && e.event === 'outbox' && (e['waitingRegistrations'] as number) >= N && lockedWhileDown < 0) {
+          if (e.event === 'outbox' && (e['waitingRegistrations'] as number) >= N && lockedWhileDown < 0) {
             sawWaiting = e['waitingRegistrations'] as number;
             lockedWhileDown = sim.fobs.filter((f) => f.status().state === 'locked').length;
             await backend.start();
