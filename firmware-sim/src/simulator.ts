@@ -4,7 +4,7 @@
  * memory) and its control handle. This is the library API behind `fobkit-sim` and its control
  * endpoint; tests and QA scripts use it directly.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { SimError } from './errors.js';
@@ -185,7 +185,10 @@ export class Simulator {
     if (!(options.rootPublicKey instanceof Uint8Array) || options.rootPublicKey.length !== 32) throw new RangeError('rootPublicKey must be 32 bytes (Ed25519)');
     const transport = options.transport ?? 'memory';
     const stateDir = options.stateDir ? resolve(options.stateDir) : null;
-    if (stateDir) mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    if (stateDir) {
+      mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+      lockStateDir(stateDir);
+    }
     const clock = options.clock ?? new SimulationClock();
     const timing = options.timing === true ? TIMING_REALISTIC : options.timing ? options.timing : TIMING_OFF;
     const slots: (SimulatedFob | undefined)[] = new Array(count);
@@ -233,7 +236,11 @@ export class Simulator {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all(this.fobs.map((f) => f.close()));
+    try {
+      await Promise.all(this.fobs.map((f) => f.close()));
+    } finally {
+      if (this.stateDir) rmSync(join(this.stateDir, LOCK_FILE), { force: true });
+    }
   }
 }
 
@@ -275,7 +282,9 @@ async function startFob(index: number, o: SimulatorOptions, transport: SimTransp
     ...(o.onEvent ? { onEvent: (e: FobEvent) => o.onEvent!(index, e) } : {}),
   });
   huk.fill(0);
+  // Explicit crystal settings apply to reloaded fobs too (QA changing the conditions of a fleet).
   if (hw && o.driftPpm !== undefined) fob.setDrift(o.driftPpm);
+  if (hw && o.temperatureC !== undefined) fob.setTemperature(o.temperatureC);
   saveHardware?.(fob.hardwareSnapshot());
   let link: FobLink;
   let pty: PtyPair | null = null;
@@ -301,6 +310,40 @@ async function startFob(index: number, o: SimulatorOptions, transport: SimTransp
   const endpoint = new FobEndpoint(fob, link);
   if (link instanceof TcpFobLink) link.onPlug = () => endpoint.reset();
   return new SimulatedFob({ index, fob, endpoint, link, address: link.address, device, pty });
+}
+
+const LOCK_FILE = 'sim.lock';
+
+/**
+ * One simulator per state directory: two processes writing the same flash images would corrupt
+ * them. A lock left by a process that no longer runs is taken over.
+ * @throws SimError FLASH_IO naming the process that holds the directory.
+ */
+function lockStateDir(dir: string): void {
+  const path = join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new SimError('FLASH_IO', `cannot lock ${dir}`, { cause: e });
+    }
+    const holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
+    if (Number.isInteger(holder) && holder > 0 && isRunning(holder)) {
+      throw new SimError('FLASH_IO', `${dir} is in use by another simulator (pid ${holder}${holder === process.pid ? ', this process: close the other Simulator first' : ''})`);
+    }
+    rmSync(path, { force: true });
+  }
+  throw new SimError('FLASH_IO', `cannot lock ${dir}`);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function loadOrCreateSecret(path: string): Uint8Array {
