@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { MessageType, FrameFlags, WireErrorCode, decodeErrorBody, decodeFrame, encodeFrame, encodeRequest } from '@fobkit/protocol/wire';
+import { MessageType, FrameFlags, WireErrorCode, decodeErrorBody, decodeFrame, encodeCobs, encodeFrame, encodeRequest, packFrame } from '@fobkit/protocol/wire';
 import { generateTotp } from '@fobkit/protocol/otp';
 import { SimulationClock } from '../clock/simulationClock.js';
 import { Simulator } from '../simulator.js';
@@ -169,5 +169,19 @@ describe('fob life cycle over the wire', () => {
     // BEGIN_SESSION without a fresh HELLO.
     const again = await station.exchange(MessageType.BEGIN_SESSION, encodeRequest(MessageType.BEGIN_SESSION, { eph: new Uint8Array(32).fill(9), cert: new Uint8Array(10), sig: new Uint8Array(64) }));
     expect(decodeErrorBody(again.body)).toMatchObject({ name: 'BAD_STATE' });
+  });
+
+  it('answers a frame of another protocol version with UNSUPPORTED and ignores frames flagged RESPONSE', async () => {
+    const s = await setup();
+    current = s.sim;
+    const { station } = s;
+    // A well-formed frame (good CRC) whose version byte is 2.
+    const packed = packFrame({ version: 2, flags: 0, type: MessageType.GET_STATUS, requestId: 31, body: encodeRequest(MessageType.GET_STATUS, {}) });
+    const reply = station.awaitReply(31);
+    station.writeRaw(Uint8Array.of(0, ...encodeCobs(packed), 0));
+    expect(decodeErrorBody((await reply).body)).toMatchObject({ name: 'UNSUPPORTED' });
+    station.writeRaw(encodeFrame({ version: 1, flags: FrameFlags.RESPONSE, type: MessageType.GET_STATUS, requestId: 32, body: new Uint8Array(0) }));
+    expect(await station.request(MessageType.GET_STATUS, {})).toMatchObject({ ok: true });
+    expect(s.fob.endpoint.stats.framesIn).toBe(1);
   });
 });
