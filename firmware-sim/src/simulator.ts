@@ -4,7 +4,7 @@
  * memory) and its control handle. This is the library API behind `fobkit-sim` and its control
  * endpoint; tests and QA scripts use it directly.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { SimError } from './errors.js';
@@ -13,15 +13,17 @@ import { DEFAULT_GEOMETRY, FileFlash, MemoryFlash, type FlashDevice } from './fl
 import { FlashStore, type PowerCut } from './flash/flashStore.js';
 import { driftFromSeed } from './hardware/rtc.js';
 import type { BatteryProfile } from './hardware/battery.js';
-import type { LcdView } from './hardware/display.js';
 import { TIMING_OFF, TIMING_REALISTIC, type TimingModel } from './timingModel.js';
-import { Fob, type FobEvent, type FobHardwareSnapshot, type FobStatus } from './fob/fob.js';
+import { Fob, type FobEvent, type FobHardwareSnapshot } from './fob/fob.js';
 import { FobEndpoint } from './fob/fobEndpoint.js';
-import { MemoryFobLink, MemoryStationTransport, type FobLink } from './link/fobLink.js';
-import { LinkFaults, type LinkFaultSpec } from './link/linkFaults.js';
+import { MemoryFobLink, type FobLink } from './link/fobLink.js';
 import { PtyPair } from './link/ptyPair.js';
 import { SerialFobLink } from './link/serialFobLink.js';
 import { TcpFobLink } from './link/tcpFobLink.js';
+import { SimulatedFob } from './simulatedFob.js';
+import { LOCK_FILE, loadOrCreateSecret, lockStateDir, readHardwareFile, writeJsonAtomic, type HardwareFile } from './_stateDir.js';
+
+export { SimulatedFob };
 
 export type SimTransport = 'memory' | 'pty' | 'tcp';
 
@@ -55,112 +57,6 @@ export interface SimulatorOptions {
   powerCutAtBoot?: PowerCut;
 }
 
-interface HardwareFile extends FobHardwareSnapshot {
-  version: 1;
-  hardwareId: string;
-  rootPublicKey: string;
-}
-
-/** One fob of the fleet with its control operations. */
-export class SimulatedFob {
-  readonly index: number;
-  readonly fob: Fob;
-  readonly endpoint: FobEndpoint;
-  readonly link: FobLink;
-  /** What a station opens: a pty path, `tcp://host:port`, or `memory`. */
-  readonly address: string;
-  /** The /dev/pts device behind a pty link. */
-  readonly device: string | null;
-  private readonly pty: PtyPair | null;
-
-  constructor(init: { index: number; fob: Fob; endpoint: FobEndpoint; link: FobLink; address: string; device: string | null; pty: PtyPair | null }) {
-    this.index = init.index;
-    this.fob = init.fob;
-    this.endpoint = init.endpoint;
-    this.link = init.link;
-    this.address = init.address;
-    this.device = init.device;
-    this.pty = init.pty;
-  }
-
-  get hardwareId(): string {
-    return this.fob.hardwareId;
-  }
-
-  press(): LcdView {
-    return this.fob.press();
-  }
-
-  display(): LcdView {
-    return this.fob.readDisplay();
-  }
-
-  status(): FobStatus & { address: string; link: LinkFaults['stats']; decoder: FobEndpoint['decoderStats'] } {
-    return { ...this.fob.status(), address: this.address, link: { ...this.endpoint.faults.stats }, decoder: { ...this.endpoint.decoderStats } };
-  }
-
-  shiftClock(seconds: number): void {
-    this.fob.shiftClock(seconds);
-  }
-
-  setDrift(ppm: number): void {
-    this.fob.setDrift(ppm);
-  }
-
-  setTemperature(celsius: number | null): void {
-    this.fob.setTemperature(celsius);
-  }
-
-  drainBattery(pct: number): void {
-    this.fob.drainBattery(pct);
-  }
-
-  replaceBattery(): void {
-    this.fob.replaceBattery();
-  }
-
-  cutPowerAtNextWrite(cut?: PowerCut): void {
-    this.fob.cutPowerAtNextWrite(cut);
-  }
-
-  /** Power back on: RAM (session, partial frames) is lost; flash and the RTC survive. */
-  restart(): void {
-    this.endpoint.reset();
-    this.fob.restart();
-  }
-
-  injectLinkFaults(spec: LinkFaultSpec): void {
-    this.endpoint.faults.inject(spec);
-  }
-
-  clearLinkFaults(): void {
-    this.endpoint.faults.clear();
-  }
-
-  setUnresponsive(unresponsive: boolean): void {
-    this.fob.unresponsive = unresponsive;
-  }
-
-  /** For the memory transport: a `Transport` for a FobSession (open it first). */
-  stationTransport(): MemoryStationTransport {
-    if (!(this.link instanceof MemoryFobLink)) throw new TypeError(`fob ${this.index} is not on the memory transport`);
-    return new MemoryStationTransport(this.link, `memory:fob-${this.index}`);
-  }
-
-  /** For the memory transport: a byte duplex a station (or RawStation) can use. */
-  stationDuplex(): { write(bytes: Uint8Array): void; onData(listener: (chunk: Uint8Array) => void): () => void } {
-    if (!(this.link instanceof MemoryFobLink)) throw new TypeError(`fob ${this.index} is not on the memory transport`);
-    const link = this.link;
-    return { write: (b) => link.toFob(b), onData: (l) => link.onStationData(l) };
-  }
-
-  async close(): Promise<void> {
-    await this.endpoint.idle();
-    await this.link.close();
-    await this.pty?.close();
-    this.fob.close();
-  }
-}
 
 export class Simulator {
   readonly clock: SimulationClock;
@@ -312,65 +208,3 @@ async function startFob(index: number, o: SimulatorOptions, transport: SimTransp
   return new SimulatedFob({ index, fob, endpoint, link, address: link.address, device, pty });
 }
 
-const LOCK_FILE = 'sim.lock';
-
-/**
- * One simulator per state directory: two processes writing the same flash images would corrupt
- * them. A lock left by a process that no longer runs is taken over.
- * @throws SimError FLASH_IO naming the process that holds the directory.
- */
-function lockStateDir(dir: string): void {
-  const path = join(dir, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(path, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
-      return;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new SimError('FLASH_IO', `cannot lock ${dir}`, { cause: e });
-    }
-    const holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
-    if (Number.isInteger(holder) && holder > 0 && isRunning(holder)) {
-      throw new SimError('FLASH_IO', `${dir} is in use by another simulator (pid ${holder}${holder === process.pid ? ', this process: close the other Simulator first' : ''})`);
-    }
-    rmSync(path, { force: true });
-  }
-  throw new SimError('FLASH_IO', `cannot lock ${dir}`);
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function loadOrCreateSecret(path: string): Uint8Array {
-  if (existsSync(path)) {
-    const b = readFileSync(path);
-    if (b.length === 32) return new Uint8Array(b);
-    throw new SimError('FLASH_IO', `${path} is not a 32-byte key`);
-  }
-  const key = new Uint8Array(nodeRandomBytes(32));
-  writeFileSync(path, key, { mode: 0o600 });
-  chmodSync(path, 0o600);
-  return key;
-}
-
-function readHardwareFile(path: string): HardwareFile | null {
-  if (!existsSync(path)) return null;
-  try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as HardwareFile;
-    if (parsed.version !== 1 || typeof parsed.hardwareId !== 'string' || !parsed.rtc || !parsed.battery) throw new Error('unexpected content');
-    return parsed;
-  } catch (cause) {
-    throw new SimError('FLASH_IO', `cannot read ${path}`, { cause });
-  }
-}
-
-function writeJsonAtomic(path: string, value: unknown): void {
-  const tmp = `${path}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value, null, 1) + '\n', { mode: 0o600 });
-  renameSync(tmp, path);
-}
