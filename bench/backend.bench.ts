@@ -1,10 +1,11 @@
 /**
  * `npm run bench:backend`: validations per second and p50/p99 latency under load (autocannon)
  * against the backend on SQLite with 1,000, 10,000 and 100,000 assigned fobs, beside a ceiling
- * measured in the same run: the same node:http server answering each request with one indexed
- * UPDATE (of the fob's row, found by user through the same index validation uses) on the same
- * database with the same durability (WAL, synchronous=NORMAL). Then the
- * same on PostgreSQL (10,000 fobs) when it is reachable.
+ * measured in the same run: the same HTTP stack (node:http with the backend's router, API-key
+ * check, body schema and JSON answers) serving a route whose only work is one indexed UPDATE (of
+ * the fob's row, found by user through the same index validation uses), on an identical copy of
+ * the database with the same durability (WAL, synchronous=NORMAL). Then the same on PostgreSQL
+ * (10,000 fobs) when it is reachable.
  *
  * Every request is a real successful validation: the server runs in a worker thread whose clock
  * is a step counter shared with this thread; the load walks the fobs round-robin and moves the
@@ -13,7 +14,6 @@
  * within 20 % of the rate at 1,000. Exit code 1 when a bar is missed.
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { copyFileSync } from 'node:fs';
@@ -21,7 +21,8 @@ import { createRequire } from 'node:module';
 import { createOtpKey, type OtpKey } from '@fobkit/protocol/otp';
 import { startServer } from '../backend/src/http/startServer.js';
 import { openBackend } from '../backend/src/openBackend.js';
-import { openDb, parseDbLocation } from '../backend/src/store/db.js';
+import { bodies } from '../backend/src/http/bodies.js';
+import type { Route } from '../backend/src/http/routes.js';
 import { createApiKey } from '../backend/src/service/apiKeyStore.js';
 import { insertFixtureFobs, type FixtureFob } from '../backend/src/testing/fixtures.js';
 import { createTestDatabase, pgReachable, type TestDatabase } from '../backend/src/testing/harness.js';
@@ -38,6 +39,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 1.5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const WARMUP = 2;
 const CONNECTIONS = 16;
+const CEILING_PATH = '/v1/bench/ceiling';
 
 interface WorkerInput { mode: 'validate' | 'ceiling'; db: string; kekFile: string; clock: SharedArrayBuffer }
 
@@ -46,34 +48,19 @@ async function runWorker(input: WorkerInput): Promise<void> {
   const steps = new Int32Array(input.clock);
   // Mid-step, so codes of the step before and after are both inside the ±1 window.
   const clock = () => (BASE_STEP + Atomics.load(steps, 0)) * PERIOD + PERIOD / 2;
-  if (input.mode === 'validate') {
-    const running = await startServer({ db: input.db, kekFile: input.kekFile, listen: '127.0.0.1:0', clock });
-    parentPort!.postMessage({ url: running.url });
-    parentPort!.once('message', () => void running.close().then(() => process.exit(0)));
-    return;
-  }
-  const db = await openDb(parseDbLocation(input.db));
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { user: string };
-      // The row a validation updates, found through the same index.
-      db.run("UPDATE tokens SET last_used = ? WHERE user_id = ? AND state = 'assigned'", [clock(), body.user]).then(({ changes }) => {
-        const text = JSON.stringify({ ok: changes === 1 });
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-        res.end(text);
-      }, () => {
-        res.writeHead(500);
-        res.end();
-      });
-    });
-  });
-  server.listen(0, '127.0.0.1', () => {
-    const a = server.address() as { port: number };
-    parentPort!.postMessage({ url: `http://127.0.0.1:${a.port}` });
-  });
-  parentPort!.once('message', () => server.close(() => void db.close().then(() => process.exit(0))));
+  // The ceiling is the same server (router, key check, body schema, JSON answer) with one extra
+  // route whose whole work is one indexed UPDATE of the fob's row, found by user through the
+  // index validation uses.
+  const ceiling: Route = {
+    method: 'POST', path: CEILING_PATH, roles: ['validator'], body: bodies.validate, summary: 'bench ceiling',
+    handler: async (ctx, req) => {
+      const { changes } = await ctx.db.run("UPDATE tokens SET last_used = ? WHERE user_id = ? AND state = 'assigned'", [clock(), (req.body as { user: string }).user]);
+      return { body: { ok: changes === 1 } };
+    },
+  };
+  const running = await startServer({ db: input.db, kekFile: input.kekFile, listen: '127.0.0.1:0', clock, extraRoutes: input.mode === 'ceiling' ? [ceiling] : [] });
+  parentPort!.postMessage({ url: running.url });
+  parentPort!.once('message', () => void running.close().then(() => process.exit(0)));
 }
 
 // ---- main: fixtures, load, report ------------------------------------------------------------
@@ -109,7 +96,7 @@ async function startTarget(label: string, mode: WorkerInput['mode'], db: TestDat
       duration: seconds,
       requests: [{
         method: 'POST',
-        path: '/v1/validate',
+        path: mode === 'ceiling' ? CEILING_PATH : '/v1/validate',
         setupRequest: (req) => {
           const i = next++ % fobs.length;
           if (i === 0) Atomics.add(steps, 0, 1);
