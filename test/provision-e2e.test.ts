@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { generateTotp } from '@fobkit/protocol/otp';
-import { deriveSeed } from '@fobkit/provisioner';
+import { StationJournal, deriveSeed } from '@fobkit/provisioner';
 import { Simulator } from '@fobkit/firmware-sim';
 import { openBackend } from '../backend/src/openBackend.js';
 import { exportTokenSecret } from '../backend/src/service/tokens.js';
@@ -78,6 +78,20 @@ describe('fobkit provision end to end', () => {
         expect(again.body).toMatchObject({ ok: false, reason: 'replayed' });
       }
       expect(serials.size).toBe(N);
+      // Each fob's clock was set from the station's and the offset measured and recorded.
+      const journal = StationJournal.open({ path: join(stationDir, 'journal.db') });
+      try {
+        for (const f of sim.fobs) {
+          const rec = journal.findFobBySerial(f.status().serial!)!;
+          expect(Math.abs(rec.clockOffset!)).toBeLessThan(1);
+          expect(Math.abs(f.status().trueOffset ?? Infinity)).toBeLessThan(1);
+          // Every step, before and after, on this fob's record (HELLO's 'begin' precedes knowing which fob it is).
+          expect(journal.stepsOf(rec.id).filter((x) => x.phase === 'begin').map((x) => x.step)).toEqual(['session', 'state-check', 'assign-serial', 'set-serial', 'set-time', 'generate-seed', 'journal-seed', 'program-seed', 'verify', 'register', 'lock', 'activate', 'label']);
+          expect(journal.stepsOf(rec.id).filter((x) => x.phase === 'end').map((x) => x.step)).toEqual(['hello', 'session', 'state-check', 'assign-serial', 'set-serial', 'set-time', 'generate-seed', 'journal-seed', 'program-seed', 'verify', 'register', 'lock', 'activate', 'label']);
+        }
+      } finally {
+        journal.close();
+      }
 
       const labels = readFileSync(join(stationDir, 'labels.csv'), 'utf8').trim().split('\n');
       expect(labels[0]).toBe('serial,model,batch,date');

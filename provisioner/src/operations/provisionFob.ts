@@ -190,9 +190,16 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
 
   try {
     // ---- HELLO and identity --------------------------------------------------------------
-    const hello: FobHello = await step('hello', () => session.hello(), (h) => ({ detail: { model: h.model, hw: h.hw, fw: h.fw, state: h.state, serial: h.serial } }));
-    const deviceKey = Buffer.from(hello.pub).toString('hex');
-    fob = journal.findFobByDeviceKey(deviceKey);
+    // Every fob the station talks to gets a journal record from its HELLO on (identified by its
+    // device key); `known` says whether this station had already started provisioning it.
+    let known = false;
+    const hello: FobHello = await step('hello', () => session.hello(), (h) => {
+      const deviceKey = Buffer.from(h.pub).toString('hex');
+      const existing = journal.findFobByDeviceKey(deviceKey);
+      known = existing !== undefined && (existing.serial !== null || existing.stage !== 'new' || existing.outcome !== null);
+      fob = existing ?? journal.createFob({ deviceKey, model: h.model, hw: h.hw, fw: h.fw, batch, port });
+      return { detail: { model: h.model, hw: h.hw, fw: h.fw, state: h.state, serial: h.serial } };
+    });
     const state = hello.state;
 
     // ---- session (not for a locked fob: nothing on it is ours to change) ------------------
@@ -215,7 +222,8 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
     let from: PipelineStep = 'assign-serial';
     let heldSeedOnFob = false;
     await step('state-check', async () => {
-      if (fob && fob.outcome === 'failed') {
+      if (!fob) throw new TypeError('no journal record after HELLO');
+      if (known && fob.outcome === 'failed') {
         if (state === 'programmed' && hello.serial) {
           const wiped = await wipeForSetAside(hello.serial);
           const live = journal.liveRegistration(fob.id);
@@ -225,21 +233,18 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
         skip(`set aside earlier: ${fob.failure ?? 'failed'} — left alone`, hello.serial);
       }
       if (state === 'locked') {
-        if (fob && fob.serial === hello.serial && stageAtLeast(fob.stage, 'registered')) {
+        if (known && fob.serial === hello.serial && stageAtLeast(fob.stage, 'registered')) {
           if (fob.outcome === 'done') skip(`${fob.serial} is already provisioned (locked, registered): left alone`, fob.serial);
           if (fob.stage === 'registered') journal.recordLocked(fob.id, fob.serial);
           resumed = true;
           from = 'activate';
           return;
         }
-        if (fob) skip(`fob ${hello.serial ?? '?'} is locked but this station never had its registration acknowledged: left alone, report it to support`);
+        if (known) skip(`fob ${hello.serial ?? '?'} is locked but this station never had its registration acknowledged: left alone, report it to support`);
         skip(`fob ${hello.serial ?? '(no serial)'} is locked and was not provisioned by this station: left alone`, hello.serial);
       }
-      if (!fob) {
-        if (state === 'blank') {
-          fob = journal.createFob({ deviceKey, model: hello.model, hw: hello.hw, fw: hello.fw, batch, port });
-          return;
-        }
+      if (!known) {
+        if (state === 'blank') return;
         skip(`fob is ${state} with serial ${hello.serial ?? '(none)'} but this station has no record of it: left alone (refurbish it with the support tools)`, hello.serial);
       }
       journal.updateFob(fob.id, { port });
@@ -300,7 +305,8 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
         const before = await session.getStatus();
         const b = clock();
         const initialOffset = before.timeValid ? before.time - (a + b) / 2 : null;
-        await session.setTime(clock());
+        // The fob sets its clock when the request arrives, about half a round trip after it left.
+        await session.setTime(clock() + (b - a) / 2);
         const c = clock();
         const after = await session.getStatus();
         const d = clock();
