@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { FobSession } from '@fobkit/protocol/client';
 import { SerialPortTransport } from '@fobkit/provisioner';
 import { Simulator } from '@fobkit/firmware-sim';
-import { makeStationKeys, runProvision, startBackendProcess, type BackendProcess, type StationKeys } from '../test/provision-harness.js';
+import { killStations, makeStationKeys, runProvision, startBackendProcess, type BackendProcess, type StationKeys } from '../test/provision-harness.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 6);
 const PORT_COUNTS = [1, 4, 16];
@@ -211,6 +211,7 @@ try {
   const a = await partA();
   await partB(a.wallPerFob);
 } finally {
+  killStations();
   await backend?.stop();
   rmSync(dir, { recursive: true, force: true });
 }
