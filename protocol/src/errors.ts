@@ -2,7 +2,14 @@
  * The typed errors of @fobkit/protocol. Every error a caller can act on carries a stable `code`
  * (a string-literal union, never renamed once released) and, where it wraps another failure,
  * `cause`. Argument mistakes by a programmer are plain `TypeError`/`RangeError` instead.
+ *
+ * The whole tree is here: ProtocolError ← FrameError, MessageError, SeedFileError, SessionError,
+ * DeviceError, TransportError. Each is also exported from the subpath that throws it
+ * (`/client`: DeviceError, TransportError; `/session`: SessionError).
  */
+import { describeSessionFailure, type SessionFailureReason } from './session/sessionFailure.js';
+import { messageName, wireErrorName } from './wire/constants.js';
+import type { ErrorBody } from './wire/messages.js';
 
 /** Stable codes of {@link ProtocolError}. Add new codes at the end; never rename or reuse one. */
 export type ProtocolErrorCode =
@@ -91,5 +98,67 @@ export class SeedFileError extends ProtocolError {
   ) {
     super(code, options?.line === undefined ? message : `line ${options.line}: ${message}`, options);
     this.line = options?.line;
+  }
+}
+
+const CERT_REASONS: ReadonlySet<SessionFailureReason> = new Set(['cert-malformed', 'cert-bad-signature', 'cert-revoked', 'cert-not-yet-valid', 'cert-expired']);
+
+/**
+ * A secure session could not be opened or kept (SPEC.md §Secure session, "Errors"): code
+ * CERT_INVALID for certificate reasons, else SESSION_FAILED.
+ */
+export class SessionError extends ProtocolError {
+  override readonly name: string = 'SessionError';
+  readonly reason: SessionFailureReason;
+  /** When the fob said so: its wire error code and name. */
+  readonly deviceCode: number | undefined;
+  readonly deviceName: string | undefined;
+
+  constructor(reason: SessionFailureReason, message?: string, options?: { cause?: unknown; deviceCode?: number; deviceName?: string }) {
+    super(CERT_REASONS.has(reason) ? 'CERT_INVALID' : 'SESSION_FAILED', message ?? describeSessionFailure(reason), options);
+    this.reason = reason;
+    this.deviceCode = options?.deviceCode;
+    this.deviceName = options?.deviceName;
+  }
+}
+
+/** A fob's error response (SPEC.md "Error codes") as an exception the station can act on: code DEVICE_ERROR. */
+export class DeviceError extends ProtocolError {
+  override readonly name: string = 'DeviceError';
+  /** The wire error code (`WireErrorCode`); codes this version does not know are kept as sent. */
+  readonly deviceCode: number;
+  /** The wire error name, e.g. `BAD_STATE`. */
+  readonly deviceName: string;
+  /** For RATE_LIMITED / BUSY: how long the fob asks to wait. */
+  readonly retryMs: number | undefined;
+  /** The fob's own text (never a secret), if any. */
+  readonly deviceMessage: string | undefined;
+  /** The message type of the refused request. */
+  readonly requestType: number;
+
+  constructor(requestType: number, body: ErrorBody, options?: { cause?: unknown }) {
+    const name = wireErrorName(body.code) ?? body.name;
+    const command = messageName(requestType) ?? `message 0x${requestType.toString(16)}`;
+    super('DEVICE_ERROR', `the fob refused ${command}: ${name} (${body.code})${body.msg ? `: ${body.msg}` : ''}`, options);
+    this.deviceCode = body.code;
+    this.deviceName = name;
+    this.retryMs = body.retryMs;
+    this.deviceMessage = body.msg;
+    this.requestType = requestType;
+  }
+}
+
+/** A transport failure (code DISCONNECTED or CANCELED). Test the flags, not the message. */
+export class TransportError extends ProtocolError {
+  override readonly name: string = 'TransportError';
+  /** The peer went away (cable pulled, port closed, process ended). */
+  readonly disconnected: boolean;
+  /** This side gave up (abort signal, close() while waiting). */
+  readonly canceled: boolean;
+
+  constructor(kind: 'disconnected' | 'canceled', message: string, options?: { cause?: unknown }) {
+    super(kind === 'disconnected' ? 'DISCONNECTED' : 'CANCELED', message, options);
+    this.disconnected = kind === 'disconnected';
+    this.canceled = kind === 'canceled';
   }
 }

@@ -16,7 +16,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
-import { ProtocolError } from '../errors.js';
+import { DeviceError, ProtocolError, SessionError, TransportError } from '../errors.js';
 import { constantTimeEqual } from '../otp/constantTimeEqual.js';
 import { FrameFlags, MessageType, PROTOCOL_VERSION, WireErrorCode, messageName, type MessageName } from '../wire/constants.js';
 import { FrameAccumulator } from '../wire/FrameAccumulator.js';
@@ -26,9 +26,8 @@ import { SCHEMA_HASH, type RequestBodies, type ResponseBodies } from '../wire/sc
 import type * as M from '../wire/messages.js';
 import { createStationHandshake, type StationCredentials } from '../session/createStationHandshake.js';
 import type { SecureChannel } from '../session/secureChannel.js';
-import { SessionError, sessionReasonFromMessage, type SessionFailureReason } from '../session/SessionError.js';
-import { DeviceError } from './DeviceError.js';
-import { TransportError, type Transport } from './Transport.js';
+import { sessionReasonFromMessage, type SessionFailureReason } from '../session/sessionFailure.js';
+import type { Transport } from './Transport.js';
 
 /** Injected timers, so tests fire timeouts without sleeping. */
 export interface Timers {

@@ -1,9 +1,10 @@
 /**
  * The Transport contract (DEVELOPERS.md "Client"): a byte stream to one fob, whatever carries
  * it: a serial port, a pty, TCP, or memory in tests. Types only, in the style of
- * node-serialport's binding interface; errors carry the flags callers test.
+ * node-serialport's binding interface; errors (TransportError, in ../errors.ts) carry the flags
+ * callers test.
  */
-import { ProtocolError } from '../errors.js';
+import type { TransportError } from '../errors.js';
 
 export interface Transport {
   /** For messages: "/dev/ttyACM0", "tcp:127.0.0.1:7001", "memory:a". */
@@ -22,19 +23,4 @@ export interface Transport {
   onClose(listener: (error?: TransportError) => void): () => void;
   /** Closes the stream; idempotent. */
   close(): Promise<void>;
-}
-
-/** A transport failure. Test the flags, not the message. */
-export class TransportError extends ProtocolError {
-  override readonly name: string = 'TransportError';
-  /** The peer went away (cable pulled, port closed, process ended). */
-  readonly disconnected: boolean;
-  /** This side gave up (abort signal, close() while waiting). */
-  readonly canceled: boolean;
-
-  constructor(kind: 'disconnected' | 'canceled', message: string, options?: { cause?: unknown }) {
-    super(kind === 'disconnected' ? 'DISCONNECTED' : 'CANCELED', message, options);
-    this.disconnected = kind === 'disconnected';
-    this.canceled = kind === 'canceled';
-  }
 }

@@ -4,7 +4,8 @@
  * and may pass, replace (corrupt, split, duplicate) or drop it, so tests can reproduce a noisy
  * cable deterministically.
  */
-import { TransportError, type Transport } from './Transport.js';
+import { TransportError } from '../errors.js';
+import type { Transport } from './Transport.js';
 
 export type MemoryDirection = 'a->b' | 'b->a';
 /** Returns the bytes to deliver (the chunk, a changed copy) or null to drop them. */

@@ -1,5 +1,5 @@
 /** FobSession and the Transport contract. */
-export { TransportError, type Transport } from './Transport.js';
+export type { Transport } from './Transport.js';
+export { DeviceError, TransportError } from '../errors.js';
 export { createMemoryTransportPair, type MemoryTransportPair, type MemoryFault, type MemoryDirection } from './createMemoryTransportPair.js';
-export { DeviceError } from './DeviceError.js';
 export { FobSession, type FobSessionOptions, type FobSessionEvent, type CallOptions, type Timers, type HelloResult, type ProgramSeedOptions, type WipeResult } from './FobSession.js';

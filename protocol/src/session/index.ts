@@ -45,4 +45,5 @@ export {
   type StationRegistryFile,
   type StationRegistryEntry,
 } from './keyFiles.js';
-export { SessionError, describeSessionFailure, sessionFailureErrorBody, sessionReasonFromMessage, type SessionFailureReason } from './SessionError.js';
+export { describeSessionFailure, sessionFailureErrorBody, sessionReasonFromMessage, type SessionFailureReason } from './sessionFailure.js';
+export { SessionError } from '../errors.js';

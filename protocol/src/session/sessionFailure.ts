@@ -1,10 +1,10 @@
 /**
- * Session failures seen by the station, and the mapping of fob-side session failures to wire
- * error bodies (SPEC.md §Secure session, "Errors"). A fob refusing BEGIN_SESSION answers
- * AUTH_FAILED (or CLOCK_INVALID) with `msg` = "<reason>: <text>", so the station can say exactly
- * why; a refused record gets REPLAYED or AUTH_FAILED.
+ * Why a secure session failed (SPEC.md §Secure session, "Errors"), in both directions: the fob
+ * side maps a refusal to a wire error body, the station side reads the reason back from it. A fob
+ * refusing BEGIN_SESSION answers AUTH_FAILED (or CLOCK_INVALID) with `msg` = "<reason>: <text>",
+ * so the station can say exactly why; a refused record gets REPLAYED or AUTH_FAILED. The error
+ * the station throws, `SessionError`, lives in ../errors.ts with the package's other errors.
  */
-import { ProtocolError } from '../errors.js';
 import { WireErrorCode } from '../wire/constants.js';
 import type { ErrorBody } from '../wire/messages.js';
 import type { AcceptSessionFailureReason } from './acceptSession.js';
@@ -20,7 +20,6 @@ export type SessionFailureReason =
   | 'clock-invalid' // the fob's clock is not set, so it cannot check certificate dates
   | 'unknown'; // the fob refused without a reason this version knows
 
-const CERT_REASONS: ReadonlySet<SessionFailureReason> = new Set(['cert-malformed', 'cert-bad-signature', 'cert-revoked', 'cert-not-yet-valid', 'cert-expired']);
 const KNOWN_REASONS: ReadonlySet<string> = new Set([
   'malformed', 'bad-crl', 'cert-malformed', 'cert-bad-signature', 'cert-revoked', 'cert-not-yet-valid', 'cert-expired',
   'bad-signature', 'bad-key', 'auth-failed', 'replayed', 'no-session', 'sid-mismatch', 'not-secure', 'clock-invalid',
@@ -48,22 +47,6 @@ const DESCRIPTIONS: Record<SessionFailureReason, string> = {
 /** Human text for a reason. */
 export function describeSessionFailure(reason: SessionFailureReason): string {
   return DESCRIPTIONS[reason];
-}
-
-/** A session could not be opened or kept: code CERT_INVALID for certificate reasons, else SESSION_FAILED. */
-export class SessionError extends ProtocolError {
-  override readonly name: string = 'SessionError';
-  readonly reason: SessionFailureReason;
-  /** When the fob said so: its wire error code and name. */
-  readonly deviceCode: number | undefined;
-  readonly deviceName: string | undefined;
-
-  constructor(reason: SessionFailureReason, message?: string, options?: { cause?: unknown; deviceCode?: number; deviceName?: string }) {
-    super(CERT_REASONS.has(reason) ? 'CERT_INVALID' : 'SESSION_FAILED', message ?? describeSessionFailure(reason), options);
-    this.reason = reason;
-    this.deviceCode = options?.deviceCode;
-    this.deviceName = options?.deviceName;
-  }
 }
 
 /** Fob side: the error body to answer a refused BEGIN_SESSION or record with. */
