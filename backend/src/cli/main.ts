@@ -4,7 +4,6 @@
  * Exit codes (DEVELOPERS.md): 0 success, 1 negative result (audit chain broken), 2 usage or bad
  * input, 3 could not run (database, KEK file, port), 70 bug.
  */
-import { userInfo } from 'node:os';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BackendError } from '../errors.js';
@@ -20,16 +19,7 @@ import { openDb, parseDbLocation } from '../store/db.js';
 import { migrate } from '../store/migrations.js';
 import { DEFAULT_POLICY, type BackendPolicy } from '../service/context.js';
 import { importCommand } from '../interop/importCommand.js';
-
-const EXIT = { ok: 0, negative: 1, usage: 2, cannotRun: 3, bug: 70 } as const;
-
-function actor(): string {
-  try {
-    return `cli:${userInfo().username}`;
-  } catch {
-    return 'cli';
-  }
-}
+import { backendErrorExitCode, cliActor, EXIT } from './_cliSupport.js';
 
 function print(json: boolean, obj: Record<string, unknown>, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(obj)}\n` : `${text}\n`);
@@ -38,7 +28,7 @@ function print(json: boolean, obj: Record<string, unknown>, text: string): void 
 function fail(e: unknown, json: boolean): never {
   let code: number = EXIT.bug;
   let message = e instanceof Error ? e.message : String(e);
-  if (e instanceof BackendError) code = e.code === 'CONFIG' || e.code === 'UNKNOWN_KID' ? EXIT.cannotRun : e.code === 'INTERNAL' ? EXIT.bug : EXIT.usage;
+  if (e instanceof BackendError) code = backendErrorExitCode(e);
   else if (e instanceof Error && /ECONNREFUSED|ENOENT|EACCES|SQLITE_CANTOPEN|unable to open|does not exist|password authentication/i.test(`${e.message} ${(e as { code?: string }).code ?? ''}`)) code = EXIT.cannotRun;
   if (code === EXIT.bug) message = `bug: ${message}`;
   if (json) process.stdout.write(`${JSON.stringify({ event: 'error', code: e instanceof BackendError ? e.code : 'ERROR', message })}\n`);
@@ -90,7 +80,7 @@ await yargs(hideBin(process.argv))
       try {
         const b = await openBackend({ db: a.db, useKek: false });
         try {
-          const k = await createApiKey(b.ctx, actor(), a.role as Role, a.label);
+          const k = await createApiKey(b.ctx, cliActor(), a.role as Role, a.label);
           print(a.json, { event: 'key-created', id: k.id, role: k.role, key: k.token }, `${k.token}\n(role ${k.role}, id ${k.id}: store it now, it is not shown again)`);
         } finally {
           await b.close();
@@ -117,7 +107,7 @@ await yargs(hideBin(process.argv))
       try {
         const b = await openBackend({ db: a.db, useKek: false });
         try {
-          await revokeApiKey(b.ctx, actor(), a.id);
+          await revokeApiKey(b.ctx, cliActor(), a.id);
           print(a.json, { event: 'key-revoked', id: a.id }, `revoked ${a.id}`);
         } finally {
           await b.close();
@@ -134,7 +124,7 @@ await yargs(hideBin(process.argv))
         const kekFile = a['kek-file'] ?? defaultKekFile(location);
         const b = await openBackend({ db: a.db, kekFile, createKek: false });
         try {
-          const r = await rotateKek(b.ctx, kekFile, actor());
+          const r = await rotateKek(b.ctx, kekFile, cliActor());
           print(a.json, { event: 'kek-rotated', ...r }, `KEK rotated to ${r.newKekId}: ${r.rewrapped} secrets re-encrypted, retired ${r.retired.join(', ')}`);
         } finally {
           await b.close();

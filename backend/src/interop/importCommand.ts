@@ -12,16 +12,15 @@
  */
 import { basename } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { userInfo } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { ProtocolError } from '@fobkit/protocol';
 import { parsePasswordFile, parsePskFile, parseSeedFile, readSeedFile, SEED_FILE_FORMATS, type SeedFileFormat } from '@fobkit/protocol/formats';
 import { OTP_ALGORITHMS, type OtpAlgorithm, type OtpDigits } from '@fobkit/protocol/otp';
+import { backendErrorExitCode, cliActor, EXIT } from '../cli/_cliSupport.js';
 import { BackendError } from '../errors.js';
 import { openBackend } from '../openBackend.js';
 import { applySeedImport, DEFAULT_EXPECTED_PROFILE, planSeedImport, wipeParsedSeedFile, type ImportPlanEntry } from './planSeedImport.js';
 
-const EXIT = { ok: 0, negative: 1, usage: 2, cannotRun: 3, bug: 70 } as const;
 
 interface ImportArgs {
   file: string;
@@ -42,14 +41,6 @@ interface ImportArgs {
   json: boolean;
 }
 
-function actor(): string {
-  try {
-    return `cli:${userInfo().username}`;
-  } catch {
-    return 'cli';
-  }
-}
-
 class UsageError extends Error {}
 
 function describeEntry(e: ImportPlanEntry): string {
@@ -63,7 +54,7 @@ function describeEntry(e: ImportPlanEntry): string {
 function failure(e: unknown): { exit: number; code: string; message: string } {
   if (e instanceof UsageError) return { exit: EXIT.usage, code: 'USAGE', message: e.message };
   if (e instanceof ProtocolError) return { exit: EXIT.usage, code: e.code, message: e.message };
-  if (e instanceof BackendError) return { exit: e.code === 'CONFIG' || e.code === 'UNKNOWN_KID' ? EXIT.cannotRun : e.code === 'INTERNAL' ? EXIT.bug : EXIT.usage, code: e.code, message: e.message };
+  if (e instanceof BackendError) return { exit: backendErrorExitCode(e), code: e.code, message: e.message };
   const err = e as { code?: string; message?: string };
   if (typeof err?.code === 'string' && /^E[A-Z]+$/.test(err.code)) return { exit: EXIT.cannotRun, code: err.code, message: err.message ?? String(e) };
   return { exit: EXIT.bug, code: 'INTERNAL', message: `bug: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` };
@@ -114,7 +105,7 @@ async function runImport(a: ImportArgs): Promise<number> {
         return EXIT.negative;
       }
       const batch = a.batch ?? basename(a.file).replace(/\.[^.]*$/, '').slice(0, 64);
-      const outcomes = await applySeedImport(backend.ctx, actor(), plan, { batch, state: a.state, skipProblems: a['skip-problems'] });
+      const outcomes = await applySeedImport(backend.ctx, cliActor(), plan, { batch, state: a.state, skipProblems: a['skip-problems'] });
       const imported = outcomes.filter((o) => o.result === 'imported').length;
       const failed = outcomes.filter((o) => o.result === 'failed');
       for (const f of failed) out({ event: 'import-failed', serial: f.serial, message: f.message }, `  ${f.serial.padEnd(16)} FAILED ${f.message}`);
