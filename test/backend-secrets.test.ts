@@ -11,6 +11,7 @@ import pg from 'pg';
 import { decodeBase32, encodeBase32, generateTotp } from '@fobkit/protocol/otp';
 import { createTestDatabase, databaseKinds, registerFob, startTestBackend, type TestBackend } from '../backend/src/testing/harness.js';
 import { rotateKek } from '../backend/src/service/rotateKek.js';
+import { parseApiKey } from '../backend/src/crypto/apiKeys.js';
 import { join } from 'node:path';
 
 const kinds = await databaseKinds('backend-secrets');
@@ -51,7 +52,8 @@ describe.each(kinds)('no seed at rest on %s', (kind) => {
       secrets.push(decodeBase32(new URL(app.body.otpauthUri).searchParams.get('secret')!));
     }
     await rotateKek(t.running.backend.ctx, join(t.db.dir, 'backend.kek'), 'test');
-    for (const k of Object.values(t.keys)) apiSecrets.push(new TextEncoder().encode(k.split('_')[2]!));
+    // parsed, not split on '_': a base64url secret may itself contain '_' (and one starting with it would be an empty needle)
+    for (const k of Object.values(t.keys)) apiSecrets.push(new TextEncoder().encode(parseApiKey(k)!.secret));
   });
   afterAll(async () => {
     await t?.close();
