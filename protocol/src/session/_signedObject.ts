@@ -5,8 +5,8 @@
  * over `label || 0x00 || tbs`. The label keeps a signature made for one kind of object from
  * being valid for another.
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { concatBytes, isBytes, utf8 } from './_bytes.js';
+import { ed25519Sign, ed25519Verify } from './_curve25519.js';
 import { decodeCbor, encodeCbor, isPlainObject } from './_cbor.js';
 
 export function signedMessage(label: string, tbs: Uint8Array): Uint8Array {
@@ -15,7 +15,7 @@ export function signedMessage(label: string, tbs: Uint8Array): Uint8Array {
 
 export function encodeSignedObject(label: string, fields: Record<string, unknown>, privateKey: Uint8Array): Uint8Array {
   const tbs = encodeCbor(fields);
-  const sig = ed25519.sign(signedMessage(label, tbs), privateKey);
+  const sig = ed25519Sign(signedMessage(label, tbs), privateKey);
   return encodeCbor([tbs, sig]);
 }
 
@@ -33,13 +33,7 @@ export function openSignedObject(bytes: unknown, label: string, maxBytes: number
   const fields = decodeCbor(tbs);
   if (!isPlainObject(fields)) return { ok: false, reason: 'malformed' };
   if (verifyWith !== undefined) {
-    let valid = false;
-    try {
-      valid = ed25519.verify(signature, signedMessage(label, tbs), verifyWith, { zip215: false });
-    } catch {
-      valid = false;
-    }
-    if (!valid) return { ok: false, reason: 'bad-signature' };
+    if (!ed25519Verify(signature, signedMessage(label, tbs), verifyWith)) return { ok: false, reason: 'bad-signature' };
   }
   return { ok: true, fields, tbs, signature };
 }

@@ -4,8 +4,8 @@
  * station's signature over th, then derive the record keys. Used by the firmware simulator and
  * written so that each step maps to a few lines of C.
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { assertBytes, isBytes } from './_bytes.js';
+import { ed25519Verify } from './_curve25519.js';
 import { verifyRevocationList, type RevocationList } from './revocationList.js';
 import { SecureChannel } from './secureChannel.js';
 import { computeTranscriptHash, deriveSessionKeys, x25519SharedSecret } from './sessionKeys.js';
@@ -106,13 +106,7 @@ export function acceptSession(options: AcceptSessionOptions): AcceptSessionResul
 
   // F4–F5: th and the station's signature over it (strict RFC 8032 verification).
   const th = computeTranscriptHash({ helloRequestBody, helloResponseBody, eph: request.eph, certificate: request.cert });
-  let signed = false;
-  try {
-    signed = ed25519.verify(request.sig, th, certificate.publicKey, { zip215: false });
-  } catch {
-    signed = false;
-  }
-  if (!signed) return withList({ ok: false as const, reason: 'bad-signature' as const, certificate });
+  if (!ed25519Verify(request.sig, th, certificate.publicKey)) return withList({ ok: false as const, reason: 'bad-signature' as const, certificate });
 
   // F6: keys.
   const shared = x25519SharedSecret(staticPrivateKey, request.eph);

@@ -5,10 +5,10 @@
  * static key behind HELLO's `pub` can produce it, which is how the station knows it talks to
  * that fob.
  */
-import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
 import { ProtocolError } from '../errors.js';
 import { assertBytes } from './_bytes.js';
+import { ed25519Sign, x25519PublicKey } from './_curve25519.js';
 import { SecureChannel } from './secureChannel.js';
 import { computeTranscriptHash, deriveSessionKeys, x25519SharedSecret } from './sessionKeys.js';
 
@@ -59,12 +59,12 @@ export function createStationHandshake(options: CreateStationHandshakeOptions): 
   if (station.revocationList !== undefined) assertBytes(station.revocationList, 'station.revocationList');
   const ephPrivate = randomBytes(32);
   assertBytes(ephPrivate, 'randomBytes(32)', 32);
-  const eph = x25519.getPublicKey(ephPrivate);
+  const eph = x25519PublicKey(ephPrivate);
   const shared = x25519SharedSecret(ephPrivate, fobPublicKey);
   ephPrivate.fill(0);
   if (!shared) throw new ProtocolError('SESSION_FAILED', 'the fob offered an invalid public key');
   const th = computeTranscriptHash({ helloRequestBody, helloResponseBody, eph, certificate: station.certificate });
-  const sig = ed25519.sign(th, station.privateKey);
+  const sig = ed25519Sign(th, station.privateKey);
   const keys = deriveSessionKeys(shared, th);
   shared.fill(0);
   const send = new SecureChannel({ key: keys.stationToFob, direction: 'send' });

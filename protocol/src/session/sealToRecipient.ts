@@ -11,12 +11,12 @@
  * The associated data is the caller's `context`, so an envelope made for one purpose
  * (e.g. "seed:FK00000013") does not open for another.
  */
-import { x25519 } from '@noble/curves/ed25519.js';
 import { gcm } from '@noble/ciphers/aes.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
 import { ProtocolError } from '../errors.js';
+import { x25519PublicKey, x25519SharedSecretOrUndefined } from './_curve25519.js';
 
 export const SEAL_VERSION = 0x01;
 const HEADER_BYTES = 1 + 32 + 12;
@@ -51,14 +51,18 @@ function deriveKey(shared: Uint8Array, ephPub: Uint8Array, recipientPub: Uint8Ar
 
 /**
  * Seals `plaintext` to `recipientPublicKey`.
- * @throws RangeError when the public key is not 32 bytes.
+ * @throws RangeError when the public key is not 32 bytes or is a point of small order.
  */
 export function sealToRecipient(options: SealOptions): Uint8Array {
   const { recipientPublicKey, plaintext, context, randomBytes = nobleRandomBytes } = options;
   if (!(recipientPublicKey instanceof Uint8Array) || recipientPublicKey.length !== 32) throw new RangeError('recipientPublicKey must be 32 bytes (X25519)');
   const ephPriv = randomBytes(32);
-  const ephPub = x25519.getPublicKey(ephPriv);
-  const shared = x25519.getSharedSecret(ephPriv, recipientPublicKey);
+  const ephPub = x25519PublicKey(ephPriv);
+  const shared = x25519SharedSecretOrUndefined(ephPriv, recipientPublicKey);
+  if (!shared) {
+    ephPriv.fill(0);
+    throw new RangeError('recipientPublicKey is a point of small order (no shared secret)');
+  }
   const key = deriveKey(shared, ephPub, recipientPublicKey, context);
   const nonce = randomBytes(12);
   const ct = gcm(key, nonce, new TextEncoder().encode(context)).encrypt(plaintext);
@@ -85,13 +89,9 @@ export function openSealed(options: OpenOptions): Uint8Array {
   if (envelope[0] !== SEAL_VERSION) throw new ProtocolError('SEAL_FAILED', `sealed envelope version ${envelope[0]} is not supported`);
   const ephPub = envelope.subarray(1, 33);
   const nonce = envelope.subarray(33, HEADER_BYTES);
-  const recipientPub = x25519.getPublicKey(recipientPrivateKey);
-  let shared: Uint8Array;
-  try {
-    shared = x25519.getSharedSecret(recipientPrivateKey, ephPub);
-  } catch (cause) {
-    throw new ProtocolError('SEAL_FAILED', 'sealed envelope carries an invalid ephemeral key', { cause });
-  }
+  const recipientPub = x25519PublicKey(recipientPrivateKey);
+  const shared = x25519SharedSecretOrUndefined(recipientPrivateKey, ephPub);
+  if (!shared) throw new ProtocolError('SEAL_FAILED', 'sealed envelope carries an invalid ephemeral key');
   const key = deriveKey(shared, ephPub, recipientPub, context);
   try {
     return gcm(key, nonce, new TextEncoder().encode(context)).decrypt(envelope.subarray(HEADER_BYTES));
@@ -106,5 +106,5 @@ export function openSealed(options: OpenOptions): Uint8Array {
 /** A fresh X25519 key pair, e.g. the backend's registration key. */
 export function generateSealKeyPair(randomBytes: (n: number) => Uint8Array = nobleRandomBytes): { privateKey: Uint8Array; publicKey: Uint8Array } {
   const privateKey = randomBytes(32);
-  return { privateKey, publicKey: x25519.getPublicKey(privateKey) };
+  return { privateKey, publicKey: x25519PublicKey(privateKey) };
 }

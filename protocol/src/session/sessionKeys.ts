@@ -8,10 +8,10 @@
  * this exchange with this fob; the length prefixes keep two different transcripts from hashing
  * the same bytes.
  */
-import { x25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { assertBytes, concatBytes, lengthPrefixed, utf8 } from './_bytes.js';
+import { x25519SharedSecretOrUndefined } from './_curve25519.js';
 
 export const SESSION_LABEL = 'fobkit/session/v1';
 const KEYS_INFO = utf8('fobkit/session/v1 keys');
@@ -61,10 +61,7 @@ export function deriveSessionKeys(sharedSecret: Uint8Array, transcriptHash: Uint
 /** X25519 (RFC 7748) that returns undefined instead of throwing on a low-order point. */
 export function x25519SharedSecret(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array | undefined {
   try {
-    const shared = x25519.getSharedSecret(privateKey, publicKey);
-    let any = 0;
-    for (const b of shared) any |= b;
-    return any === 0 ? undefined : shared;
+    return x25519SharedSecretOrUndefined(privateKey, publicKey);
   } catch {
     return undefined;
   }

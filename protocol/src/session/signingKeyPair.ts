@@ -1,8 +1,8 @@
 /** Ed25519 key pairs (RFC 8032) for the factory root and for stations. */
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { assertBytes, toHex } from './_bytes.js';
+import { ed25519PublicKey } from './_curve25519.js';
 
 export interface SigningKeyPair {
   /** The 32-byte Ed25519 seed. Zero it when done. */
@@ -14,13 +14,13 @@ export interface SigningKeyPair {
 export function generateSigningKeyPair(randomBytes: (n: number) => Uint8Array = nobleRandomBytes): SigningKeyPair {
   const privateKey = randomBytes(32);
   assertBytes(privateKey, 'randomBytes(32)', 32);
-  return { privateKey, publicKey: ed25519.getPublicKey(privateKey) };
+  return { privateKey, publicKey: ed25519PublicKey(privateKey) };
 }
 
 /** The public key of an Ed25519 private key (seed). @throws RangeError when not 32 bytes. */
 export function signingPublicKey(privateKey: Uint8Array): Uint8Array {
   assertBytes(privateKey, 'privateKey', 32);
-  return ed25519.getPublicKey(privateKey);
+  return ed25519PublicKey(privateKey);
 }
 
 /** A short, printable name for a public key: the first 8 bytes of SHA-256(key), hex. */
