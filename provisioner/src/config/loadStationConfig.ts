@@ -77,6 +77,8 @@ export interface LoadStationConfigOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Values from command-line flags (undefined = not given). */
   flags?: StationConfigInput;
+  /** `fobkit provision --offline-export`: no backend, so no API key is required. */
+  offline?: boolean;
 }
 
 function readFileInput(path: string): StationConfigInput {
@@ -190,5 +192,5 @@ export function loadStationConfig(options: LoadStationConfigOptions = {}): { con
     fobTimeoutMs: Number(m.fobTimeoutMs ?? d.fobTimeoutMs),
     journalSync: (m.journalSync ?? d.journalSync) as StationConfig['journalSync'],
   };
-  return { config: validateStationConfig(config, sources), sources, configFile };
+  return { config: validateStationConfig(config, sources, { offline: options.offline }), sources, configFile };
 }

@@ -88,10 +88,10 @@ function invalid(field: string, source: string, why: string): StationError {
 export type ConfigSources = Partial<Record<string, string>>;
 
 /**
- * Checks a merged configuration.
+ * Checks a merged configuration (`offline`: no backend, so no API key is needed).
  * @throws StationError CONFIG_INVALID naming the field and its source.
  */
-export function validateStationConfig(c: StationConfig, sources: ConfigSources = {}): StationConfig {
+export function validateStationConfig(c: StationConfig, sources: ConfigSources = {}, options: { offline?: boolean } = {}): StationConfig {
   const src = (f: string): string => sources[f] ?? 'defaults';
   try {
     const u = new URL(c.backendUrl);
@@ -99,7 +99,8 @@ export function validateStationConfig(c: StationConfig, sources: ConfigSources =
   } catch {
     throw invalid('backendUrl', src('backendUrl'), `'${c.backendUrl}' is not an http(s) URL`);
   }
-  if (!c.apiKey) throw invalid('apiKey', src('apiKey'), 'missing: give the station API key (FOBKIT_API_KEY or apiKey in the config file)');
+  // An offline station (`--offline-export`) talks to no backend.
+  if (!c.apiKey && !options.offline) throw invalid('apiKey', src('apiKey'), 'missing: give the station API key (FOBKIT_API_KEY or apiKey in the config file)');
   if (!c.stationKey) throw invalid('stationKey', src('stationKey'), 'missing: the station key file made by `fobkit keys station` (FOBKIT_STATION_KEY or stationKey in the config file)');
   if (!c.batch || c.batch.length > 64) throw invalid('batch', src('batch'), 'must be 1 to 64 characters');
   try {

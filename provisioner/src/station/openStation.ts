@@ -7,7 +7,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { StationConfig } from '../config/stationConfig.js';
 import { StationError } from '../errors.js';
-import { BackendClient, type StationBackend } from '../backendApi/backendClient.js';
+import { BackendClient, type RegistrationKey, type StationBackend } from '../backendApi/backendClient.js';
 import { StationJournal, type FobRecord } from '../journal/stationJournal.js';
 import { BATCH_KEY_BYTES } from '../operations/generateSeed.js';
 import { LabelWriter } from './labelWriter.js';
@@ -15,6 +15,7 @@ import { loadStationCredentials, type LoadedStationCredentials } from './loadSta
 import { pinRegistrationKey, type PinnedRegistrationKey } from './pinRegistrationKey.js';
 import { SerialPool } from './serialPool.js';
 import { StationOutbox } from './stationOutbox.js';
+import { OfflineExportBackend, type OfflineExportOptions } from './offlineExportBackend.js';
 
 export interface ReconcileReport {
   /** Fobs a previous run left before `done` (plugging them in resumes them). */
@@ -31,7 +32,9 @@ export interface Station {
   outbox: StationOutbox;
   serials: SerialPool;
   labels: LabelWriter;
-  registrationKey: PinnedRegistrationKey;
+  registrationKey: PinnedRegistrationKey | (RegistrationKey & { source: 'offline-export'; checkedWithBackend: true });
+  /** Set with `--offline-export`: the PSKC file that stands in for the backend. */
+  offlineExport?: OfflineExportBackend;
   credentials: LoadedStationCredentials;
   batchKey?: Uint8Array;
   reconcile: ReconcileReport;
@@ -58,34 +61,52 @@ export function reconcileReport(journal: StationJournal): ReconcileReport {
   return { unfinished, waitingRegistrations: c.waitingRegistration, waitingActivations: c.waitingActivation, freeSerials: c.freeSerials };
 }
 
+/** `fobkit provision --offline-export`: what stands in for the backend. */
+export type OfflineStationOptions = Omit<OfflineExportOptions, 'journal' | 'batch'>;
+
 /**
  * @throws StationError (CONFIG_INVALID, JOURNAL_FAILED, REGISTRATION_KEY_MISMATCH) or
  *   BackendError when the station cannot run.
  */
-export async function openStation(options: { config: StationConfig; clock?: () => number; backend?: StationBackend }): Promise<Station> {
+export async function openStation(options: {
+  config: StationConfig;
+  clock?: () => number;
+  backend?: StationBackend;
+  /** No backend: registrations go into this encrypted PSKC file, serials come from a range (offlineExportBackend.ts). */
+  offlineExport?: OfflineStationOptions;
+}): Promise<Station> {
   const { config } = options;
   const credentials = loadStationCredentials({ stationKey: config.stationKey, stationCert: config.stationCert, revocationList: config.revocationList });
   const batchKey = config.seedMode === 'derived' ? readBatchKey(config.batchKeyFile!) : undefined;
   const journal = StationJournal.open({ path: config.journal, sync: config.journalSync, clock: options.clock });
+  let offline: OfflineExportBackend | undefined;
   try {
-    const backend = options.backend ?? new BackendClient({ baseUrl: config.backendUrl, apiKey: config.apiKey, timeoutMs: 5000, retry: { attempts: 2, baseDelayMs: 200, maxDelayMs: 1000 } });
-    const registrationKey = await pinRegistrationKey({ journal, backend, configured: { publicKey: config.registrationKey, kid: config.registrationKeyId } });
+    if (options.offlineExport) {
+      offline = new OfflineExportBackend({ ...options.offlineExport, journal, batch: config.batch });
+      await offline.check();
+    }
+    const backend = offline ?? options.backend ?? new BackendClient({ baseUrl: config.backendUrl, apiKey: config.apiKey, timeoutMs: 5000, retry: { attempts: 2, baseDelayMs: 200, maxDelayMs: 1000 } });
+    const registrationKey = offline
+      ? { ...offline.registrationKey, source: 'offline-export' as const, checkedWithBackend: true as const }
+      : await pinRegistrationKey({ journal, backend, configured: { publicKey: config.registrationKey, kid: config.registrationKeyId } });
     const outbox = new StationOutbox({ journal, backend, clock: options.clock });
     const serials = new SerialPool({ journal, backend, blockSize: config.serialBlock });
     // Stock serials now, so that a backend outage later in the shift does not stop the line.
     if (registrationKey.checkedWithBackend && serials.free < config.serialBlock) await serials.refill().catch(() => undefined);
     const labels = new LabelWriter(config.labels);
     return {
-      config, journal, backend, outbox, serials, labels, registrationKey, credentials, batchKey,
+      config, journal, backend, outbox, serials, labels, registrationKey, credentials, batchKey, offlineExport: offline,
       reconcile: reconcileReport(journal),
       async close() {
         await outbox.stop();
+        offline?.close();
         journal.close();
         credentials.privateKey.fill(0);
         batchKey?.fill(0);
       },
     };
   } catch (e) {
+    offline?.close();
     journal.close();
     credentials.privateKey.fill(0);
     batchKey?.fill(0);

@@ -6,12 +6,15 @@
  * failed / was interrupted / waits for the backend, 2 bad usage or configuration, 3 could not
  * run (journal, backend key, no port).
  */
+import { readFile } from 'node:fs/promises';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { parsePasswordFile, parsePskFile, type PskcProtection } from '@fobkit/protocol/formats';
 import { loadStationConfig, type StationConfigInput } from '../../config/loadStationConfig.js';
 import { StationDisplay, formatSummary } from '../../display/stationDisplay.js';
 import { isStationError } from '../../errors.js';
 import { runStation, type StationEvent, type StationSummary } from '../../station/runStation.js';
-import { openStation } from '../../station/openStation.js';
+import { openStation, type OfflineStationOptions } from '../../station/openStation.js';
+import { parseSerialRange } from '../../station/offlineExportBackend.js';
 import { connectFob } from '../../transport/connectFob.js';
 import type { PipelineStep } from '../../operations/pipelineSteps.js';
 import type { StepPhase } from '../../operations/provisionFob.js';
@@ -48,6 +51,44 @@ interface ProvisionArgs {
   backendWait?: number;
   fobTimeoutMs?: number;
   journalSync?: string;
+  offlineExport?: string;
+  pskFile?: string;
+  passwordFile?: string;
+  insecurePlaintext: boolean;
+  serialRange?: string;
+}
+
+/**
+ * `--offline-export FILE` and its companions, checked: the PSKC protection (the pre-shared key or
+ * password, read here and zeroed by the station on close) and the serial range.
+ */
+async function offlineExportOptions(args: ArgumentsCamelCase<ProvisionArgs>): Promise<OfflineStationOptions | undefined> {
+  const companions = args.pskFile ?? args.passwordFile ?? args.serialRange ?? (args.insecurePlaintext ? true : undefined);
+  if (!args.offlineExport) {
+    if (companions !== undefined) throw new CliError('USAGE', '--psk-file, --password-file, --insecure-plaintext and --serial-range go with --offline-export FILE', EXIT_USAGE);
+    return undefined;
+  }
+  if (args.backendUrl || args.apiKey || args.apiKeyFile) throw new CliError('USAGE', '--offline-export runs without a backend: drop --backend-url/--api-key', EXIT_USAGE);
+  if (args.pskFile && args.passwordFile) throw new CliError('USAGE', 'give --psk-file or --password-file, not both', EXIT_USAGE);
+  if ((args.pskFile || args.passwordFile) && args.insecurePlaintext) throw new CliError('USAGE', '--insecure-plaintext contradicts --psk-file/--password-file', EXIT_USAGE);
+  if (!args.pskFile && !args.passwordFile && !args.insecurePlaintext) {
+    throw new CliError('USAGE', '--offline-export writes seeds: give --psk-file or --password-file to encrypt them (or --insecure-plaintext for a file that never leaves a protected system)', EXIT_USAGE);
+  }
+  if (!args.serialRange) throw new CliError('USAGE', '--offline-export needs --serial-range START-END: the block of serials this station may issue (there is no backend to reserve them from)', EXIT_USAGE);
+  let serialRange;
+  try {
+    serialRange = parseSerialRange(args.serialRange);
+  } catch (e) {
+    throw new CliError('USAGE', (e as Error).message, EXIT_USAGE, { cause: e });
+  }
+  let protection: PskcProtection | undefined;
+  try {
+    if (args.pskFile) protection = { kind: 'psk', key: parsePskFile(await readFile(args.pskFile)) };
+    if (args.passwordFile) protection = { kind: 'password', password: parsePasswordFile(await readFile(args.passwordFile)) };
+  } catch (e) {
+    throw new CliError('USAGE', `${args.pskFile ?? args.passwordFile}: ${(e as Error).message}`, EXIT_USAGE, { cause: e });
+  }
+  return { file: args.offlineExport, serialRange, insecurePlaintext: args.insecurePlaintext, ...(protection ? { protection } : {}) };
 }
 
 /**
@@ -112,9 +153,10 @@ async function runProvision(args: ArgumentsCamelCase<ProvisionArgs>): Promise<vo
   if (args.ports !== 'auto' && explicit.length === 0) throw new CliError('USAGE', 'no port: give --port PATH (repeatable) or --ports auto', EXIT_USAGE);
   if (args.count !== undefined && (!Number.isInteger(args.count) || args.count < 1)) throw new CliError('USAGE', '--count must be a positive integer', EXIT_USAGE);
 
+  const offlineExport = await offlineExportOptions(args);
   let loaded;
   try {
-    loaded = loadStationConfig({ configPath: args.config, flags });
+    loaded = loadStationConfig({ configPath: args.config, flags, offline: offlineExport !== undefined });
   } catch (e) {
     if (isStationError(e, 'CONFIG_INVALID')) throw new CliError('CONFIG_INVALID', e.message, EXIT_USAGE, { cause: e });
     throw e;
@@ -126,8 +168,9 @@ async function runProvision(args: ArgumentsCamelCase<ProvisionArgs>): Promise<vo
 
   let station;
   try {
-    station = await openStation({ config });
+    station = await openStation({ config, ...(offlineExport ? { offlineExport } : {}) });
   } catch (e) {
+    if (offlineExport?.protection?.kind === 'psk') offlineExport.protection.key.fill(0);
     if (isStationError(e, 'CONFIG_INVALID')) throw new CliError('CONFIG_INVALID', e.message, EXIT_USAGE, { cause: e });
     if (isStationError(e)) throw new CliError(e.code, e.message, EXIT_UNAVAILABLE, { cause: e });
     throw e;
@@ -151,10 +194,11 @@ async function runProvision(args: ArgumentsCamelCase<ProvisionArgs>): Promise<vo
   };
 
   if (json) {
-    out({ event: 'start', journal: config.journal, labels: config.labels, batch: config.batch, seedMode: config.seedMode, profile: config.profile, registrationKey: { kid: station.registrationKey.kid, source: station.registrationKey.source, checkedWithBackend: station.registrationKey.checkedWithBackend }, station: { id: station.credentials.stationId, name: station.credentials.stationName } });
+    out({ event: 'start', journal: config.journal, labels: config.labels, batch: config.batch, seedMode: config.seedMode, profile: config.profile, registrationKey: { kid: station.registrationKey.kid, source: station.registrationKey.source, checkedWithBackend: station.registrationKey.checkedWithBackend }, ...(station.offlineExport ? { offlineExport: { file: station.offlineExport.file, protection: offlineExport?.protection?.kind ?? 'plaintext' } } : {}), station: { id: station.credentials.stationId, name: station.credentials.stationName } });
     out({ event: 'reconcile', unfinished: r.unfinished, waitingRegistrations: r.waitingRegistrations, waitingActivations: r.waitingActivations, freeSerials: r.freeSerials });
   } else {
     permanent(`fobkit provision: station ${station.credentials.stationName} (#${station.credentials.stationId}), batch ${config.batch}, ${config.profile.algorithm}/${config.profile.digits} digits/${config.profile.period}s, ${config.seedMode} seeds, journal ${config.journal}`);
+    if (station.offlineExport) permanent(`offline: no backend; each fob's seed goes into ${station.offlineExport.file} (${offlineExport?.protection ? `${offlineExport.protection.kind === 'psk' ? 'pre-shared key' : 'password'}-protected PSKC` : 'PSKC WITH SEEDS IN THE CLEAR'}) before the fob is locked`);
     if (!station.registrationKey.checkedWithBackend) permanent('backend unreachable: using the pinned registration key; registrations will wait in the outbox');
     if (r.unfinished.length) permanent(`journal: ${r.unfinished.length} fob(s) left unfinished by the last run (${r.unfinished.map((u) => `${u.serial ?? '?'} at ${u.stage}`).join(', ')}): plug them in to resume`);
     if (r.waitingRegistrations || r.waitingActivations) permanent(`outbox: ${r.waitingRegistrations} registration(s), ${r.waitingActivations} activation(s) waiting for the backend; delivering`);
@@ -202,6 +246,7 @@ async function runProvision(args: ArgumentsCamelCase<ProvisionArgs>): Promise<vo
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await station.close();
+    if (offlineExport?.protection?.kind === 'psk') offlineExport.protection.key.fill(0);
   }
   redraw();
   if (json) {
@@ -247,6 +292,11 @@ export const provisionCommand: CommandModule<object, ProvisionArgs> = {
       .option('verify-times', { type: 'number', describe: 'CALCULATE checks per fob (≥ 3)' })
       .option('backend-wait', { type: 'number', describe: 'seconds a port waits for the backend before leaving a fob unlocked' })
       .option('fob-timeout-ms', { type: 'number', describe: 'per-request timeout towards a fob' })
-      .option('journal-sync', { type: 'string', choices: ['full', 'normal'], describe: 'journal durability (full: survives power loss)' }) as unknown as Argv<ProvisionArgs>,
+      .option('journal-sync', { type: 'string', choices: ['full', 'normal'], describe: 'journal durability (full: survives power loss)' })
+      .option('offline-export', { type: 'string', describe: 'no backend: write each fob into this encrypted PSKC file (RFC 6030) instead of registering it' })
+      .option('psk-file', { type: 'string', describe: 'offline export: encrypt with this pre-shared AES-128 key (32 hex digits)' })
+      .option('password-file', { type: 'string', describe: 'offline export: encrypt with a key derived (PBKDF2) from the first line of this file' })
+      .option('insecure-plaintext', { type: 'boolean', default: false, describe: 'offline export: write the seeds unencrypted' })
+      .option('serial-range', { type: 'string', describe: 'offline export: the serials this station may issue, START-END (e.g. FK00010008-FK00010996)' }) as unknown as Argv<ProvisionArgs>,
   handler: runProvision,
 };
