@@ -8,7 +8,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SeedFileError } from '@fobkit/protocol';
+import { seedFileError } from './_seedFileError.js';
 import { encodeHex } from '@fobkit/protocol/otp';
 import { readPskc, readSeedFile, writePskc, type PskcKeyPackage } from '@fobkit/protocol/formats';
 
@@ -29,17 +29,6 @@ afterAll(() => {
 
 function fob(serial: string, extra: Partial<PskcKeyPackage> = {}): PskcKeyPackage {
   return { serial, type: 'totp', algorithm: 'sha1', digits: 6, period: 60, secret: new Uint8Array(randomBytes(20)), ...extra };
-}
-
-/** The SeedFileError `fn` throws (fails the test when it throws nothing or something else). */
-function seedFileError(fn: () => unknown): SeedFileError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SeedFileError);
-    return e as SeedFileError;
-  }
-  throw new Error('expected a SeedFileError, nothing was thrown');
 }
 
 const PSK = new Uint8Array(randomBytes(16));

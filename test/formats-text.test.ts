@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateSync, generateURI } from 'otplib';
-import { SeedFileError } from '@fobkit/protocol';
+import { seedFileError } from './_seedFileError.js';
 import { encodeBase32, encodeHex, generateHotp, generateTotp } from '@fobkit/protocol/otp';
 import {
   buildOtpauthUri, detectSeedFileFormat, ENTRA_CSV_HEADER, parseEntraCsv, parseOathCsv, parseOtpauthUri,
@@ -21,16 +21,6 @@ import {
 
 function fob(serial: string, extra: Partial<SeedRecord> = {}): SeedRecord {
   return { serial, type: 'totp', algorithm: 'sha1', digits: 6, period: 60, t0: 0, secret: new Uint8Array(randomBytes(20)), ...extra };
-}
-
-function seedFileError(fn: () => unknown): SeedFileError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SeedFileError);
-    return e as SeedFileError;
-  }
-  throw new Error('expected a SeedFileError, nothing was thrown');
 }
 
 describe('Entra ID hardware OATH CSV', () => {
