@@ -45,7 +45,7 @@ describe('key operations', () => {
     expect((await stat(s1.file)).mode & 0o777).toBe(0o600);
 
     const pub = await readKeyFile(root.files.publicKey, ['fobkit-root-public-key']);
-    const creds = await loadStationCredentials({ keyFile: s1.file, revocationListFile: root.files.revocationList });
+    const creds = loadStationCredentials({ stationKey: s1.file, revocationList: root.files.revocationList });
     expect(verifyStationCertificate({ certificate: creds.certificate, rootPublicKey: pub.publicKey, now: NOW })).toMatchObject({ ok: true, certificate: { id: 1, name: 'line-1' } });
     expect(verifyStationCertificate({ certificate: creds.certificate, rootPublicKey: pub.publicKey, now: NOW + 31 * 86_400 })).toMatchObject({ ok: false, reason: 'expired' });
 
@@ -57,7 +57,7 @@ describe('key operations', () => {
     const list = verifyRevocationList({ revocationList: crlFile.revocationList, rootPublicKey: pub.publicKey });
     expect(list).toMatchObject({ ok: true, revocationList: { seq: 1, ids: [2] } });
     if (list.ok) {
-      const s2creds = await loadStationCredentials({ keyFile: s2.file });
+      const s2creds = loadStationCredentials({ stationKey: s2.file });
       expect(verifyStationCertificate({ certificate: s2creds.certificate, rootPublicKey: pub.publicKey, now: NOW, revocationList: list.revocationList })).toMatchObject({ ok: false, reason: 'revoked' });
     }
   });
@@ -67,7 +67,7 @@ describe('key operations', () => {
     await createRoot({ dir: rootDir });
     const s = await issueStation({ rootDir, name: 'x', days: 1, outDir: join(dir, 'perm-st') });
     await chmod(s.file, 0o640);
-    await expect(loadStationCredentials({ keyFile: s.file })).rejects.toMatchObject({ code: 'KEY_FILE_PERMISSIONS' });
+    expect(() => loadStationCredentials({ stationKey: s.file })).toThrow(/readable by others \(mode 640\): chmod 600 it/);
     await chmod(s.file, 0o600);
     const text = await readFile(s.file, 'utf8');
     const other = await issueStation({ rootDir, name: 'y', days: 1, outDir: join(dir, 'perm-st2') });
@@ -75,7 +75,7 @@ describe('key operations', () => {
     const { writeFile } = await import('node:fs/promises');
     const mixedPath = join(dir, 'mixed.key.json');
     await writeFile(mixedPath, JSON.stringify(mixed), { mode: 0o600 });
-    await expect(loadStationCredentials({ keyFile: mixedPath })).rejects.toMatchObject({ code: 'KEY_MISMATCH' });
+    expect(() => loadStationCredentials({ stationKey: mixedPath })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/private key does not match the certificate/) }));
     expect(() => parseKeyFile('{"type":"fobkit-root-key","version":2}')).toThrow(/version 2/);
   });
 });

@@ -13,7 +13,7 @@ import { formatSerial } from '@fobkit/protocol/serial';
 import { FobSession } from '@fobkit/protocol/client';
 import { Simulator } from '../firmware-sim/src/simulator.js';
 import { SerialPortTransport } from '../provisioner/src/transport/serialPortTransport.js';
-import { loadStationCredentials } from '../provisioner/src/station/loadStationCredentials.js';
+import { loadStationCredentials } from '../provisioner/src/keys/loadStationCredentials.js';
 import { SupportClient } from '../provisioner/src/backendApi/supportClient.js';
 import { inspectFob } from '../provisioner/src/support/inspectFob.js';
 import { makeStationKeys, startBackendProcess, type BackendProcess, type StationKeys } from './provision-harness.js';

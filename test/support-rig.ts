@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { FobSession } from '@fobkit/protocol/client';
 import { sealToRecipient } from '@fobkit/protocol/session';
 import { SerialPortTransport } from '../provisioner/src/transport/serialPortTransport.js';
-import { loadStationCredentials } from '../provisioner/src/station/loadStationCredentials.js';
+import { loadStationCredentials } from '../provisioner/src/keys/loadStationCredentials.js';
 import type { BackendProcess } from './provision-harness.js';
 
 export const ROOT = join(import.meta.dirname, '..');

@@ -17,7 +17,7 @@ export { StationOutbox, type StationOutboxOptions, type DeliveryResult } from '.
 export { SerialPool, type SerialPoolOptions } from './station/serialPool.js';
 export { LabelWriter, type FobLabel } from './station/labelWriter.js';
 export { pinRegistrationKey, type PinnedRegistrationKey } from './station/pinRegistrationKey.js';
-export { loadStationCredentials, type LoadedStationCredentials } from './station/loadStationCredentials.js';
+export { loadStationCredentials, type LoadedStationCredentials, type LoadStationCredentialsOptions } from './keys/loadStationCredentials.js';
 export { openStation, readBatchKey, reconcileReport, type Station, type ReconcileReport } from './station/openStation.js';
 export { runStation, type RunStationOptions, type StationEvent, type StationSummary, type FobConnection, type FobResult } from './station/runStation.js';
 export { listFobPorts, presentPaths, type ListPorts, type ListedPort } from './station/listFobPorts.js';

@@ -16,4 +16,4 @@ export {
   type IssueStationResult,
   type RevokeStationResult,
 } from './keyOperations.js';
-export { loadStationCredentials, type LoadedStationCredentials } from './loadStationCredentials.js';
+export { loadStationCredentials, type LoadedStationCredentials, type LoadStationCredentialsOptions } from './loadStationCredentials.js';

@@ -201,7 +201,7 @@ export class OfflineExportBackend implements StationBackend {
     try {
       keys.push({
         serial: p.serial, keyId: p.serial, secret, type: 'totp', algorithm: p.algorithm as OtpAlgorithm, digits: p.digits as OtpDigits,
-        period: p.period, t0: p.t0, manufacturer: this.manufacturer, model: p.model, issueNo: p.batch,
+        period: p.period, t0: p.t0, manufacturer: this.manufacturer, model: p.model,
         startDate: new Date(p.provisionedAt * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
         // TimeDrift is in steps (RFC 6030 §4.3.4): the fob's clock offset measured at SET_TIME.
         timeDrift: Math.round(p.clockOffset / p.period), policy: { keyUsage: ['OTP'] },

@@ -11,7 +11,7 @@ import { BackendClient, type RegistrationKey, type StationBackend } from '../bac
 import { StationJournal, type FobRecord } from '../journal/stationJournal.js';
 import { BATCH_KEY_BYTES } from '../operations/generateSeed.js';
 import { LabelWriter } from './labelWriter.js';
-import { loadStationCredentials, type LoadedStationCredentials } from './loadStationCredentials.js';
+import { loadStationCredentials, type LoadedStationCredentials } from '../keys/loadStationCredentials.js';
 import { pinRegistrationKey, type PinnedRegistrationKey } from './pinRegistrationKey.js';
 import { SerialPool } from './serialPool.js';
 import { StationOutbox } from './stationOutbox.js';

@@ -12,7 +12,7 @@ import { BackendError, isStationError } from '../../errors.js';
 import { SupportClient } from '../../backendApi/supportClient.js';
 import { resolveBackendSettings, SettingsError, type BackendSettings } from '../../support/resolveBackendSettings.js';
 import { SerialPortTransport } from '../../transport/serialPortTransport.js';
-import { loadStationCredentials, type LoadedStationCredentials } from '../../station/loadStationCredentials.js';
+import { loadStationCredentials, type LoadedStationCredentials } from '../../keys/loadStationCredentials.js';
 import { CliError, EXIT_NEGATIVE, EXIT_UNAVAILABLE, EXIT_USAGE } from '../cliErrors.js';
 
 export interface BackendArgs {
