@@ -9,7 +9,7 @@ import { hideBin } from 'yargs/helpers';
 import { BackendError } from '../errors.js';
 import { ROLES, type Role } from '../crypto/apiKeys.js';
 import { BACKEND_VERSION } from '../version.js';
-import { openBackend, defaultKekFile } from '../openBackend.js';
+import { openBackend, type Backend, type OpenBackendOptions } from '../openBackend.js';
 import { startServer } from '../http/startServer.js';
 import { createSettableClock, testClockRoutes } from '../http/testClockRoute.js';
 import { createApiKey, listApiKeys, revokeApiKey } from '../service/apiKeyStore.js';
@@ -34,6 +34,20 @@ function fail(e: unknown, json: boolean): never {
   if (json) process.stdout.write(`${JSON.stringify({ event: 'error', code: e instanceof BackendError ? e.code : 'ERROR', message })}\n`);
   else process.stderr.write(`fobkit-backend: ${message}\n`);
   process.exit(code);
+}
+
+/** Opens the backend for one command, runs `command` and closes it; any failure ends the process through {@link fail}. */
+async function withBackend(json: boolean, options: OpenBackendOptions, command: (b: Backend) => Promise<void>): Promise<void> {
+  try {
+    const b = await openBackend(options);
+    try {
+      await command(b);
+    } finally {
+      await b.close();
+    }
+  } catch (e) {
+    fail(e, json);
+  }
 }
 
 const dbOptions = {
@@ -76,63 +90,26 @@ await yargs(hideBin(process.argv))
       ...dbOptions,
       role: { choices: ROLES, demandOption: true },
       label: { type: 'string', describe: 'who or what uses it' },
-    }), async (a) => {
-      try {
-        const b = await openBackend({ db: a.db, useKek: false });
-        try {
-          const k = await createApiKey(b.ctx, cliActor(), a.role as Role, a.label);
-          print(a.json, { event: 'key-created', id: k.id, role: k.role, key: k.token }, `${k.token}\n(role ${k.role}, id ${k.id}: store it now, it is not shown again)`);
-        } finally {
-          await b.close();
-        }
-      } catch (e) {
-        fail(e, a.json);
-      }
-    })
-    .command('list', 'list keys (never the secrets)', (y2) => y2.options(dbOptions), async (a) => {
-      try {
-        const b = await openBackend({ db: a.db, useKek: false });
-        try {
-          const keys = await listApiKeys(b.ctx);
-          if (a.json) print(true, { event: 'keys', keys }, '');
-          else for (const k of keys) process.stdout.write(`${k.id}  ${k.role.padEnd(9)}  ${k.revokedAt ? 'revoked' : 'active '}  ${k.label ?? ''}\n`);
-        } finally {
-          await b.close();
-        }
-      } catch (e) {
-        fail(e, a.json);
-      }
-    })
-    .command('revoke <id>', 'revoke a key (servers stop accepting it within 5 s)', (y2) => y2.options(dbOptions).positional('id', { type: 'string', demandOption: true }), async (a) => {
-      try {
-        const b = await openBackend({ db: a.db, useKek: false });
-        try {
-          await revokeApiKey(b.ctx, cliActor(), a.id);
-          print(a.json, { event: 'key-revoked', id: a.id }, `revoked ${a.id}`);
-        } finally {
-          await b.close();
-        }
-      } catch (e) {
-        fail(e, a.json);
-      }
-    })
+    }), (a) => withBackend(a.json, { db: a.db, useKek: false }, async (b) => {
+      const k = await createApiKey(b.ctx, cliActor(), a.role as Role, a.label);
+      print(a.json, { event: 'key-created', id: k.id, role: k.role, key: k.token }, `${k.token}\n(role ${k.role}, id ${k.id}: store it now, it is not shown again)`);
+    }))
+    .command('list', 'list keys (never the secrets)', (y2) => y2.options(dbOptions), (a) => withBackend(a.json, { db: a.db, useKek: false }, async (b) => {
+      const keys = await listApiKeys(b.ctx);
+      if (a.json) print(true, { event: 'keys', keys }, '');
+      else for (const k of keys) process.stdout.write(`${k.id}  ${k.role.padEnd(9)}  ${k.revokedAt ? 'revoked' : 'active '}  ${k.label ?? ''}\n`);
+    }))
+    .command('revoke <id>', 'revoke a key (servers stop accepting it within 5 s)', (y2) => y2.options(dbOptions).positional('id', { type: 'string', demandOption: true }), (a) => withBackend(a.json, { db: a.db, useKek: false }, async (b) => {
+      await revokeApiKey(b.ctx, cliActor(), a.id);
+      print(a.json, { event: 'key-revoked', id: a.id }, `revoked ${a.id}`);
+    }))
     .demandCommand(1))
   .command('kek', 'key-encryption key', (y) => y
-    .command('rotate', 're-encrypt every secret at rest under a new KEK', (y2) => y2.options(dbOptions), async (a) => {
-      try {
-        const location = parseDbLocation(a.db);
-        const kekFile = a['kek-file'] ?? defaultKekFile(location);
-        const b = await openBackend({ db: a.db, kekFile, createKek: false });
-        try {
-          const r = await rotateKek(b.ctx, kekFile, cliActor());
-          print(a.json, { event: 'kek-rotated', ...r }, `KEK rotated to ${r.newKekId}: ${r.rewrapped} secrets re-encrypted, retired ${r.retired.join(', ')}`);
-        } finally {
-          await b.close();
-        }
-      } catch (e) {
-        fail(e, a.json);
-      }
-    })
+    .command('rotate', 're-encrypt every secret at rest under a new KEK', (y2) => y2.options(dbOptions), (a) => withBackend(a.json, { db: a.db, kekFile: a['kek-file'], createKek: false }, async (b) => {
+      // b.kekFile: the --kek-file given, or the default beside the database, resolved.
+      const r = await rotateKek(b.ctx, b.kekFile, cliActor());
+      print(a.json, { event: 'kek-rotated', ...r }, `KEK rotated to ${r.newKekId}: ${r.rewrapped} secrets re-encrypted, retired ${r.retired.join(', ')}`);
+    }))
     .demandCommand(1))
   .command('audit', 'the audit log', (y) => y
     .command('verify', 'check the hash chain of the audit log', (y2) => y2.options({ db: dbOptions.db, json: dbOptions.json }), async (a) => {
