@@ -11,11 +11,11 @@
  * The associated data is the caller's `context`, so an envelope made for one purpose
  * (e.g. "seed:FK00000013") does not open for another.
  */
-import { gcm } from '@noble/ciphers/aes.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
 import { ProtocolError } from '../errors.js';
+import { aesGcmOpen, aesGcmSeal } from './_aesGcm.js';
 import { x25519PublicKey, x25519SharedSecretOrUndefined } from './_curve25519.js';
 
 export const SEAL_VERSION = 0x01;
@@ -65,7 +65,7 @@ export function sealToRecipient(options: SealOptions): Uint8Array {
   }
   const key = deriveKey(shared, ephPub, recipientPublicKey, context);
   const nonce = randomBytes(12);
-  const ct = gcm(key, nonce, new TextEncoder().encode(context)).encrypt(plaintext);
+  const ct = aesGcmSeal(key, nonce, new TextEncoder().encode(context), plaintext);
   ephPriv.fill(0);
   shared.fill(0);
   key.fill(0);
@@ -93,14 +93,11 @@ export function openSealed(options: OpenOptions): Uint8Array {
   const shared = x25519SharedSecretOrUndefined(recipientPrivateKey, ephPub);
   if (!shared) throw new ProtocolError('SEAL_FAILED', 'sealed envelope carries an invalid ephemeral key');
   const key = deriveKey(shared, ephPub, recipientPub, context);
-  try {
-    return gcm(key, nonce, new TextEncoder().encode(context)).decrypt(envelope.subarray(HEADER_BYTES));
-  } catch (cause) {
-    throw new ProtocolError('SEAL_FAILED', 'sealed envelope does not open: wrong key, wrong context or tampered', { cause });
-  } finally {
-    shared.fill(0);
-    key.fill(0);
-  }
+  const plaintext = aesGcmOpen(key, nonce, new TextEncoder().encode(context), envelope.subarray(HEADER_BYTES));
+  shared.fill(0);
+  key.fill(0);
+  if (!plaintext) throw new ProtocolError('SEAL_FAILED', 'sealed envelope does not open: wrong key, wrong context or tampered');
+  return plaintext;
 }
 
 /** A fresh X25519 key pair, e.g. the backend's registration key. */

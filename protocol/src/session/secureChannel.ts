@@ -7,7 +7,7 @@
  * is the one thing GCM needs; the receiver accepts only counters above the highest it has
  * authenticated, so a replayed or reordered record is refused.
  */
-import { gcm } from '@noble/ciphers/aes.js';
+import { aesGcmOpen, aesGcmSeal } from './_aesGcm.js';
 import { assertBytes } from './_bytes.js';
 
 export const RECORD_COUNTER_BYTES = 8;
@@ -68,7 +68,7 @@ export class SecureChannel {
     if (this.#counter >= MAX_COUNTER) throw new Error('secure channel counter exhausted; start a new session');
     const counter = ++this.#counter;
     const nonce = nonceFor(counter);
-    const sealed = gcm(this.#key, nonce, aad).encrypt(plaintext);
+    const sealed = aesGcmSeal(this.#key, nonce, aad, plaintext);
     const record = new Uint8Array(RECORD_COUNTER_BYTES + sealed.length);
     record.set(nonce.subarray(4), 0);
     record.set(sealed, RECORD_COUNTER_BYTES);
@@ -86,12 +86,8 @@ export class SecureChannel {
     const counter = new DataView(record.buffer, record.byteOffset, record.byteLength).getBigUint64(0, false);
     // Replay check first and explicitly: a counter not above the highest accepted is refused.
     if (counter <= this.#counter) return { ok: false, reason: 'replayed' };
-    let plaintext: Uint8Array;
-    try {
-      plaintext = gcm(this.#key, nonceFor(counter), aad).decrypt(record.subarray(RECORD_COUNTER_BYTES));
-    } catch {
-      return { ok: false, reason: 'auth-failed' };
-    }
+    const plaintext = aesGcmOpen(this.#key, nonceFor(counter), aad, record.subarray(RECORD_COUNTER_BYTES));
+    if (!plaintext) return { ok: false, reason: 'auth-failed' };
     this.#counter = counter;
     return { ok: true, plaintext, counter };
   }
