@@ -14,7 +14,6 @@
  * PROGRAM_SEED is refused locally unless a session is established, so a seed never crosses the
  * wire in the clear.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
 import { DeviceError, ProtocolError, SessionError, TransportError } from '../errors.js';
 import { constantTimeEqual } from '../otp/constantTimeEqual.js';
@@ -23,6 +22,7 @@ import { FrameAccumulator } from '../wire/FrameAccumulator.js';
 import { encodeFrame, encodeFrameHeader, type Frame } from '../wire/frame.js';
 import { decodeErrorBody, decodeResponse, encodeRequest } from '../wire/messageCodec.js';
 import { SCHEMA_HASH, type RequestBodies, type ResponseBodies } from '../wire/schema.js';
+import { seedCheck } from '../wire/seedCheck.js';
 import type * as M from '../wire/messages.js';
 import { createStationHandshake, type StationCredentials } from '../session/createStationHandshake.js';
 import type { SecureChannel } from '../session/secureChannel.js';
@@ -268,9 +268,7 @@ export class FobSession {
    */
   async programSeed(seed: ProgramSeedOptions, options: CallOptions = {}): Promise<M.ProgramSeedResponse> {
     if (!this.isSecure) throw new SessionError('no-session', 'PROGRAM_SEED needs a secure session: a seed is never sent in the clear');
-    const digest = sha256(seed.secret);
-    const expected = digest.slice(0, 8);
-    digest.fill(0);
+    const expected = seedCheck(seed.secret);
     const result = await this.#command(
       MessageType.PROGRAM_SEED,
       () => ({ secret: seed.secret, alg: seed.algorithm, digits: seed.digits, period: seed.period, t0: seed.t0 }),

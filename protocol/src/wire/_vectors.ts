@@ -15,6 +15,7 @@ import { encodeFrame, packFrame } from './frame.js';
 import { encodeErrorBody, encodeRequest, encodeResponse } from './messageCodec.js';
 import type { ErrorBody } from './messages.js';
 import { SCHEMA_HASH, type RequestBodies, type ResponseBodies } from './schema.js';
+import { seedCheck } from './seedCheck.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -142,7 +143,7 @@ export function buildFrameVectors(): FrameVectorFile {
   const stationNonce = Uint8Array.from({ length: 16 }, (_, i) => i);
   const fobNonce = label('fob nonce').slice(0, 16);
   const secret = new TextEncoder().encode('12345678901234567890'); // the RFC 4226 / RFC 6238 test secret
-  const check = sha256(secret).slice(0, 8);
+  const check = seedCheck(secret);
   const serial = 'FK00000013';
   const t = 1_795_000_000; // 2026-11-18T10:26:40Z
   const now = t + 20.25;

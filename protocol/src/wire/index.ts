@@ -21,3 +21,4 @@ export {
 } from './schema.js';
 export type { FieldSpec, FieldDef, MessageSchema } from './_schema.js';
 export { encodeRequest, decodeRequest, encodeResponse, decodeResponse, encodeErrorBody, decodeErrorBody } from './messageCodec.js';
+export { seedCheck, SEED_CHECK_BYTES } from './seedCheck.js';
