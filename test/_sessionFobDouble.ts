@@ -14,6 +14,7 @@ import {
   encodeFrame,
   encodeFrameHeader,
   encodeResponse,
+  seedCheck,
   wireErrorName,
   type ErrorBody,
   type Frame,
@@ -151,7 +152,7 @@ export class FobDouble {
       case MessageType.PROGRAM_SEED: {
         if (!authed) return needAuth();
         const seed = body as NonNullable<FobDouble['seed']>;
-        const check = sha256(seed.secret).slice(0, 8);
+        const check = seedCheck(seed.secret);
         if (this.state === 'serialised') {
           this.seed = seed;
           this.state = 'programmed';

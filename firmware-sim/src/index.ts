@@ -10,7 +10,9 @@ export { Simulator, SimulatedFob, type SimulatorOptions, type SimTransport } fro
 export { SimulationClock, type SimulationClockOptions, type ClockListener } from './clock/simulationClock.js';
 export { Fob, FOB_MODEL, FOB_HW_VERSION, FOB_FW_VERSION, type FobOptions, type FobStatus, type FobEvent, type FobCommand, type FobHardwareSnapshot } from './fob/fob.js';
 export { FobEndpoint, FOB_CAPABILITIES, MAX_QUEUED_REQUESTS, type EndpointStats } from './fob/fobEndpoint.js';
-export { seedCheck, type WireErrorName, type CommandResult, type CommandContext } from './fob/commandHandlers.js';
+export type { WireErrorName, CommandResult, CommandContext } from './fob/commandHandlers.js';
+/** Kept for callers of 0.1.0; it is `@fobkit/protocol/wire`'s seedCheck (the PROGRAM_SEED check is part of the wire contract). */
+export { seedCheck } from '@fobkit/protocol/wire';
 export { authDelayMs, FREE_AUTH_FAILURES, MAX_DELAY_MS } from './fob/authThrottle.js';
 export type { LifeState, FobRecord } from './fob/fobRecord.js';
 export { FlashStore, encodeRecord, decodeRecord, type PowerCut, type FlashStatus, type FlashCommitCost } from './flash/flashStore.js';

@@ -5,9 +5,9 @@
  * a response with the record to commit, or a wire error. No I/O, no session crypto: the runtime
  * (`Fob`) does framing, sessions, flash commits and timing around them.
  */
-import { createHash } from 'node:crypto';
 import { constantTimeEqual, generateTotp, totpStep, MIN_SECRET_BYTES, MAX_SECRET_BYTES, OTP_ALGORITHMS, type OtpAlgorithm, type OtpDigits } from '@fobkit/protocol/otp';
 import { parseSerial } from '@fobkit/protocol/serial';
+import { seedCheck } from '@fobkit/protocol/wire';
 import type { FobRecord } from './fobRecord.js';
 
 export type WireErrorName =
@@ -92,11 +92,6 @@ export interface ProgramSeedRequest {
   digits: unknown;
   period: unknown;
   t0: unknown;
-}
-
-/** First 8 bytes of SHA-256(secret): what PROGRAM_SEED answers so a station can recognise its own retry. */
-export function seedCheck(secret: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(secret).digest().subarray(0, 8));
 }
 
 /**
