@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,5 +96,29 @@ describe('StationJournal', () => {
     expect(journal.getFob(fob.id).stage).toBe('new');
     journal.transaction(() => journal.recordLocked(fob.id, 'FK00000013'), { durable: true });
     expect(journal.getFob(fob.id).stage).toBe('locked');
+  });
+
+  it('the outbox reads use the pending-only indexes, not a scan of the whole shift; a v1 journal is migrated', () => {
+    journal.close();
+    const db = new Database(join(dir, 'station.db'));
+    try {
+      const plan = (sql: string): string => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(1, 8) as { detail: string }[]).map((r) => r.detail).join('; ');
+      expect(plan("SELECT * FROM registrations WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY next_attempt_at, id LIMIT ?")).toMatch(/USING INDEX registrations_pending/);
+      expect(plan("SELECT * FROM activations WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY next_attempt_at LIMIT ?")).toMatch(/USING INDEX activations_pending/);
+      // Back to a v1 file: reopening adds the indexes.
+      db.exec('DROP INDEX registrations_pending; DROP INDEX activations_pending; PRAGMA user_version = 1');
+    } finally {
+      db.close();
+    }
+    journal = StationJournal.open({ path: join(dir, 'station.db') });
+    journal.close();
+    const again = new Database(join(dir, 'station.db'), { readonly: true });
+    try {
+      expect(again.pragma('user_version', { simple: true })).toBe(2);
+      expect((again.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%_pending'").all() as { name: string }[]).map((r) => r.name).sort()).toEqual(['activations_pending', 'registrations_pending']);
+    } finally {
+      again.close();
+    }
+    journal = StationJournal.open({ path: join(dir, 'station.db') });
   });
 });
