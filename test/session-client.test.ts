@@ -44,7 +44,13 @@ function station(rootPrivateKey: Uint8Array, o: { id?: number; notBefore?: numbe
 
 type Tap = (frame: Frame, direction: MemoryDirection, raw: Uint8Array) => Uint8Array | null;
 
-/** Station and fob double joined by a memory pair; `tap` sees each decoded frame on the wire. */
+/** Closes every rig's session after each test. */
+const cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanup.splice(0)) c();
+});
+
+/** Station and fob double joined by a memory pair; `tap` sees each decoded frame on the wire. The session is closed after the test. */
 async function rig(o: { revocationList?: Uint8Array; schema?: Uint8Array; retries?: number } = {}) {
   const root = generateSigningKeyPair();
   const pair = createMemoryTransportPair();
@@ -54,6 +60,7 @@ async function rig(o: { revocationList?: Uint8Array; schema?: Uint8Array; retrie
   const t = manualTimers();
   const events: string[] = [];
   const session = new FobSession({ transport: pair.a, timers: t.timers, clock: () => NOW, retries: o.retries ?? 2, onEvent: (e) => events.push(e.type === 'retry' ? `retry ${e.command} ${e.reason}` : e.type) });
+  cleanup.push(() => session.close());
   const wire: { direction: MemoryDirection; bytes: Uint8Array }[] = [];
   let tap: Tap | undefined;
   pair.setFault((chunk, direction) => {
@@ -98,15 +105,9 @@ async function caught(p: Promise<unknown>): Promise<any> {
   throw new Error('expected a rejection');
 }
 
-const cleanup: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanup.splice(0)) c();
-});
-
 describe('FobSession: full provisioning over a secure session', () => {
   it('hello, session, serial, time, seed, calculate, lock, wipe; the seed never in the clear', async () => {
     const r = await rig();
-    cleanup.push(() => r.session.close());
     const hello = await r.session.hello();
     expect(hello).toMatchObject({ model: 'FK-1', state: 'blank', schemaMatches: true });
     const { sid } = await r.session.beginSession(r.creds);
@@ -136,7 +137,6 @@ describe('FobSession: full provisioning over a secure session', () => {
 
   it('refuses to send PROGRAM_SEED without a session (nothing goes on the wire)', async () => {
     const r = await rig();
-    cleanup.push(() => r.session.close());
     await r.session.hello();
     const before = r.wire.length;
     const e = await caught(r.session.programSeed({ secret: SECRET, algorithm: 'sha1', digits: 6, period: 60, t0: 0 }));
@@ -146,7 +146,6 @@ describe('FobSession: full provisioning over a secure session', () => {
 
   it('says SCHEMA_MISMATCH clearly when the fob speaks another schema', async () => {
     const r = await rig({ schema: new Uint8Array(8).fill(0xee) });
-    cleanup.push(() => r.session.close());
     const e = await caught(r.session.hello());
     expect(e).toMatchObject({ code: 'SCHEMA_MISMATCH' });
     expect(e.message).toMatch(/eeeeeeeeeeeeeeee.*Update the station software or the fob firmware/);
@@ -157,7 +156,6 @@ describe('FobSession: full provisioning over a secure session', () => {
 describe('FobSession: attacks, each refused with its own code', () => {
   async function established() {
     const r = await rig();
-    cleanup.push(() => r.session.close());
     await r.session.beginSession(r.creds);
     await r.session.setSerial(SERIAL);
     return r;
@@ -191,7 +189,6 @@ describe('FobSession: attacks, each refused with its own code', () => {
 
   it('a replayed frame: the fob answers REPLAYED and applies nothing', async () => {
     const r = await rig();
-    cleanup.push(() => r.session.close());
     await r.session.beginSession(r.creds);
     await r.session.setSerial(SERIAL);
     await r.session.programSeed({ secret: SECRET, algorithm: 'sha1', digits: 6, period: 60, t0: 0 });
@@ -221,7 +218,6 @@ describe('FobSession: attacks, each refused with its own code', () => {
 
   it('a wrong station key: SESSION_FAILED bad-signature', async () => {
     const r = await rig();
-    cleanup.push(() => r.session.close());
     const impostor = generateSigningKeyPair();
     const e = await caught(r.session.beginSession({ privateKey: impostor.privateKey, certificate: r.creds.certificate }));
     expect(e).toMatchObject({ code: 'SESSION_FAILED', reason: 'bad-signature', deviceName: 'AUTH_FAILED' });
@@ -230,14 +226,12 @@ describe('FobSession: attacks, each refused with its own code', () => {
 
   it('a certificate from another root: CERT_INVALID cert-bad-signature', async () => {
     const r = await rig();
-    cleanup.push(() => r.session.close());
     const e = await caught(r.session.beginSession(station(generateSigningKeyPair().privateKey)));
     expect(e).toMatchObject({ code: 'CERT_INVALID', reason: 'cert-bad-signature' });
   });
 
   it('an expired certificate: CERT_INVALID cert-expired', async () => {
     const r = await rig();
-    cleanup.push(() => r.session.close());
     const e = await caught(r.session.beginSession(station(r.root.privateKey, { notBefore: NOW - 90 * DAY, notAfter: NOW - DAY })));
     expect(e).toMatchObject({ code: 'CERT_INVALID', reason: 'cert-expired' });
     expect(e.message).toMatch(/expired/);
@@ -245,7 +239,6 @@ describe('FobSession: attacks, each refused with its own code', () => {
 
   it('a revoked certificate: CERT_INVALID cert-revoked, and the fob keeps the newer list', async () => {
     const r = await rig();
-    cleanup.push(() => r.session.close());
     const crl = createRevocationList({ rootPrivateKey: r.root.privateKey, seq: 1, ids: [5], issuedAt: NOW });
     const e = await caught(r.session.beginSession(station(r.root.privateKey, { id: 5, crl })));
     expect(e).toMatchObject({ code: 'CERT_INVALID', reason: 'cert-revoked' });
@@ -258,7 +251,6 @@ describe('FobSession: attacks, each refused with its own code', () => {
 
   it('a BEGIN_SESSION replayed against a fresh HELLO: refused (the nonce binds it)', async () => {
     const r = await rig();
-    cleanup.push(() => r.session.close());
     let recorded: Uint8Array | undefined;
     r.setTap((frame, direction, raw) => {
       if (direction === 'a->b' && frame.type === MessageType.BEGIN_SESSION) recorded = raw;
@@ -293,7 +285,6 @@ describe('FobSession: timeouts and safe retries', () => {
 
   it('a lost PROGRAM_SEED answer: re-sent, the fob recognises the seed, applied once, check verified', async () => {
     const r = await rig();
-    cleanup.push(() => r.session.close());
     await r.session.beginSession(r.creds);
     await r.session.setSerial(SERIAL);
     const drop = dropFirst(r, (f, d) => d === 'b->a' && f.type === MessageType.PROGRAM_SEED);
@@ -307,7 +298,6 @@ describe('FobSession: timeouts and safe retries', () => {
 
   it('a lost LOCK request and a lost LOCK answer: locked once', async () => {
     const r = await rig();
-    cleanup.push(() => r.session.close());
     await r.session.beginSession(r.creds);
     await r.session.setSerial(SERIAL);
     await r.session.programSeed({ secret: SECRET, algorithm: 'sha1', digits: 6, period: 60, t0: 0 });
@@ -323,7 +313,6 @@ describe('FobSession: timeouts and safe retries', () => {
 
   it('a lost WIPE answer: confirmed by GET_STATUS, never wiped twice', async () => {
     const r = await rig();
-    cleanup.push(() => r.session.close());
     await r.session.beginSession(r.creds);
     await r.session.setSerial(SERIAL);
     await r.session.programSeed({ secret: SECRET, algorithm: 'sha1', digits: 6, period: 60, t0: 0 });
@@ -337,7 +326,6 @@ describe('FobSession: timeouts and safe retries', () => {
 
   it('a corrupted byte on the line: the frame is dropped by its CRC and the retry succeeds', async () => {
     const r = await rig();
-    cleanup.push(() => r.session.close());
     let corrupted = 0;
     r.pair.setFault((chunk, direction) => {
       if (direction === 'b->a' && corrupted === 0) {
@@ -357,7 +345,6 @@ describe('FobSession: timeouts and safe retries', () => {
 
   it('a late answer to an abandoned attempt is ignored (request ids), even in a session', async () => {
     const r = await rig();
-    cleanup.push(() => r.session.close());
     await r.session.beginSession(r.creds);
     let held: Uint8Array | undefined;
     r.setTap((frame, direction, raw) => {
@@ -379,7 +366,6 @@ describe('FobSession: timeouts and safe retries', () => {
 
   it('a re-sent SET_TIME carries the time moved on by the seconds that passed', async () => {
     const r = await rig();
-    cleanup.push(() => r.session.close());
     let now = NOW;
     const session = new FobSession({ transport: r.pair.a, timers: r.timers.timers, clock: () => now });
     cleanup.push(() => session.close());
@@ -394,7 +380,6 @@ describe('FobSession: timeouts and safe retries', () => {
 
   it('BUSY is retried after retryMs; other device errors are final and carry their fields', async () => {
     const r = await rig();
-    cleanup.push(() => r.session.close());
     let busy = 1;
     r.setTap((frame, direction, raw) => {
       if (direction === 'b->a' && frame.type === MessageType.GET_STATUS && busy > 0) {
@@ -419,7 +404,6 @@ describe('FobSession: timeouts and safe retries', () => {
 
   it('gives up with TIMEOUT after the bounded retries', async () => {
     const r = await rig({ retries: 1 });
-    cleanup.push(() => r.session.close());
     r.pair.setFault(() => null);
     const p = r.session.codeNow();
     await until(() => r.timers.armed === 1);
