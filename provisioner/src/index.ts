@@ -9,7 +9,7 @@ export { StationJournal, type FobRecord, type RegistrationRecord, type Registrat
 export { BackendClient, encodeBase64Url, decodeBase64Url, type StationBackend, type RegistrationKey, type BackendClientOptions } from './backendApi/backendClient.js';
 export { retryWithBackoff, backoffDelayMs, type BackoffOptions } from './backendApi/retryWithBackoff.js';
 export { generateSeed, deriveSeed, SEED_BYTES, BATCH_KEY_BYTES, type GenerateSeedOptions } from './operations/generateSeed.js';
-export { provisionFob, type ProvisionFobOptions, type ProvisionOutcome, type ProvisionStepEvent, type StepPhase } from './operations/provisionFob.js';
+export { provisionFob, type FobPipelineSettings, type ProvisionFobOptions, type ProvisionOutcome, type ProvisionStepEvent, type StepPhase } from './operations/provisionFob.js';
 export { PIPELINE_STEPS, FOB_STAGES, stageAtLeast, type PipelineStep, type FobStage } from './operations/pipelineSteps.js';
 export type { ProvisioningSession, FobHello, FobStatus } from './operations/provisioningSession.js';
 export { chooseVerificationTimes, verifyFobCodes, type VerifyFobCodesResult } from './operations/verifyFobCodes.js';

@@ -56,8 +56,8 @@ export type ProvisionOutcome =
   /** Programmed and verified; its registration waits in the outbox; not locked yet. */
   | { outcome: 'waiting'; serial: string; reason: string };
 
-export interface ProvisionFobOptions {
-  session: ProvisioningSession;
+/** What every fob of a station run shares: the station's parts and the batch's settings. */
+export interface FobPipelineSettings {
   journal: StationJournal;
   serials: SerialPool;
   outbox: StationOutbox;
@@ -70,12 +70,16 @@ export interface ProvisionFobOptions {
   verifyTimes: number;
   /** How long to wait for the backend (serials, registration, activation) before giving up on this fob. */
   backendWaitMs: number;
-  port: string;
   clock?: () => number;
   randomBytes?: (n: number) => Uint8Array;
-  onEvent?: (e: ProvisionStepEvent) => void;
   /** Called after each phase is journaled (`applied`: the fob did it, the journal does not know yet). Tests crash the station here. */
   onPhase?: (step: PipelineStep, phase: StepPhase) => void;
+}
+
+export interface ProvisionFobOptions extends FobPipelineSettings {
+  session: ProvisioningSession;
+  port: string;
+  onEvent?: (e: ProvisionStepEvent) => void;
   signal?: AbortSignal;
 }
 

@@ -21,8 +21,8 @@
  * again.
  */
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { pbkdf2 } from '@noble/hashes/pbkdf2.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -34,6 +34,7 @@ import type { OtpAlgorithm, OtpDigits } from '@fobkit/protocol/otp';
 import { BackendError, StationError } from '../errors.js';
 import type { RegistrationKey, StationBackend } from '../backendApi/backendClient.js';
 import type { RegistrationPayload, StationJournal } from '../journal/stationJournal.js';
+import { writePrivateFile } from '../files/writePrivateFile.js';
 
 /** An inclusive range of fobkit serials, by sequence number. */
 export interface SerialRange {
@@ -207,36 +208,15 @@ export class OfflineExportBackend implements StationBackend {
         timeDrift: Math.round(p.clockOffset / p.period), policy: { keyUsage: ['OTP'] },
       });
       const text = writePskc({ keys, id: this.batch, ...(this.protection ? { protection: this.protection } : { insecurePlaintext: true }) });
-      await writeDurably(this.file, text);
+      try {
+        await writePrivateFile(this.file, text, { mode: 'replace' });
+      } catch (e) {
+        // Retryable: the registration stays in the outbox and the fob unlocked until a write succeeds.
+        throw new BackendError('BACKEND_UNREACHABLE', `cannot write the offline export ${this.file}: ${(e as Error).message}`, 0, 'EXPORT_FAILED', { cause: e });
+      }
     } finally {
       for (const k of keys) k.secret.fill(0);
     }
     return { serial: p.serial, state: 'exported' };
-  }
-}
-
-/** Temporary file (0600) → fsync → rename over `path` → fsync the directory. */
-async function writeDurably(path: string, text: string): Promise<void> {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${nodeRandomBytes(6).toString('hex')}.tmp`);
-  const h = await open(tmp, 'wx', 0o600);
-  try {
-    await h.writeFile(text);
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    // Retryable: the registration stays in the outbox and the fob unlocked until a write succeeds.
-    throw new BackendError('BACKEND_UNREACHABLE', `cannot write the offline export ${path}: ${(e as Error).message}`, 0, 'EXPORT_FAILED', { cause: e });
-  }
-  const d = await open(dir, 'r');
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
   }
 }

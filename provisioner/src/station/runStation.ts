@@ -3,17 +3,12 @@
  * runs {@link provisionFob} on every port in parallel, keeps the outbox delivering, and returns a
  * summary. Everything the operator sees comes out as {@link StationEvent}s; printing is the CLI's.
  */
-import type { FobProfile, SeedMode, UsbId } from '../config/stationConfig.js';
+import type { UsbId } from '../config/stationConfig.js';
 import { StationError } from '../errors.js';
-import type { StationJournal } from '../journal/stationJournal.js';
 import { sleepMs } from '../backendApi/retryWithBackoff.js';
-import { provisionFob, type ProvisionOutcome, type ProvisionStepEvent, type StepPhase } from '../operations/provisionFob.js';
-import type { PipelineStep } from '../operations/pipelineSteps.js';
+import { provisionFob, type FobPipelineSettings, type ProvisionOutcome, type ProvisionStepEvent } from '../operations/provisionFob.js';
 import type { ProvisioningSession } from '../operations/provisioningSession.js';
-import type { LabelWriter } from './labelWriter.js';
 import { listFobPorts, presentPaths, type ListPorts } from './listFobPorts.js';
-import type { SerialPool } from './serialPool.js';
-import type { StationOutbox } from './stationOutbox.js';
 
 /** An open connection to one fob. */
 export interface FobConnection {
@@ -45,7 +40,7 @@ export interface StationSummary {
   elapsed: number;
 }
 
-export interface RunStationOptions {
+export interface RunStationOptions extends FobPipelineSettings {
   ports: { kind: 'explicit'; paths: string[] } | { kind: 'auto'; usb: readonly UsbId[] };
   watch: boolean;
   /** Stop after this many fobs are done (watch mode); also the ETA's target. */
@@ -56,21 +51,7 @@ export interface RunStationOptions {
   retryInterruptedMs?: number;
   connect: (port: string, signal: AbortSignal) => Promise<FobConnection>;
   listPorts?: ListPorts;
-  journal: StationJournal;
-  serials: SerialPool;
-  outbox: StationOutbox;
-  labels: LabelWriter;
-  registrationKey: { kid: string; publicKey: Uint8Array };
-  profile: FobProfile;
-  batch: string;
-  seedMode: SeedMode;
-  batchKey?: Uint8Array;
-  verifyTimes: number;
-  backendWaitMs: number;
-  clock?: () => number;
-  randomBytes?: (n: number) => Uint8Array;
   onEvent?: (e: StationEvent) => void;
-  onPhase?: (step: PipelineStep, phase: StepPhase) => void;
   /** Stop taking new fobs (watch mode ends; ports in progress finish). */
   stopSignal?: AbortSignal;
   /** Abort everything now (ports in progress are interrupted; the journal resumes them). */
@@ -115,12 +96,7 @@ export async function runStation(o: RunStationOptions): Promise<StationSummary> 
     }
     let result: ProvisionOutcome;
     try {
-      result = await provisionFob({
-        session: conn.session, journal: o.journal, serials: o.serials, outbox: o.outbox, labels: o.labels,
-        registrationKey: o.registrationKey, profile: o.profile, batch: o.batch, seedMode: o.seedMode, batchKey: o.batchKey,
-        verifyTimes: o.verifyTimes, backendWaitMs: o.backendWaitMs, port, clock: o.clock, randomBytes: o.randomBytes,
-        onEvent: (e) => emit(e), onPhase: o.onPhase, signal: abort.signal,
-      });
+      result = await provisionFob({ ...o, session: conn.session, port, onEvent: (e) => emit(e), signal: abort.signal });
     } catch (e) {
       fatal ??= e;
       abort.abort(e);

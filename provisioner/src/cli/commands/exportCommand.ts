@@ -12,9 +12,7 @@
  * this machine, and no seed crosses the network in the clear. The file is written 0600 through a
  * temporary file and a rename, so a failed export leaves nothing behind.
  */
-import { randomBytes } from 'node:crypto';
-import { link, open, readFile, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { generateSealKeyPair, openSealed } from '@fobkit/protocol/session';
 import {
@@ -23,6 +21,7 @@ import {
 } from '@fobkit/protocol/formats';
 import type { OtpAlgorithm, OtpDigits } from '@fobkit/protocol/otp';
 import { BackendClient, decodeBase64Url } from '../../backendApi/backendClient.js';
+import { writePrivateFile } from '../../files/writePrivateFile.js';
 import { CliError, EXIT_UNAVAILABLE, EXIT_USAGE } from '../cliErrors.js';
 
 const PAGE = 500;
@@ -116,31 +115,6 @@ export async function exportFromBackend(o: ExportFromBackendOptions): Promise<Ex
   }
 }
 
-/**
- * Writes `text` to `path` with mode 0600: into a temporary file beside it, then linked into
- * place, so readers never see half a file and an existing file is never clobbered (unless
- * `force`, which replaces it).
- */
-async function writePrivateFile(path: string, text: string, force: boolean): Promise<void> {
-  const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.fobkit-export.tmp`);
-  const handle = await open(tmp, 'wx', 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    if (force) await unlink(path).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
-    await link(tmp, path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError('FILE_EXISTS', `${path} exists; pass --force to replace it`, EXIT_USAGE);
-    throw e;
-  } finally {
-    await unlink(tmp).catch(() => undefined);
-  }
-}
-
 interface ExportArgs {
   'from-backend': string;
   'api-key'?: string;
@@ -195,7 +169,12 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
         url: a['from-backend'], apiKey, batch: a.batch, format: a.format, insecurePlaintext: a['insecure-plaintext'], assignedOnly: a['assigned-only'],
         ...(protection ? { protection } : {}), ...(a.manufacturer ? { manufacturer: a.manufacturer } : {}),
       });
-      await writePrivateFile(a.output, r.text, a.force);
+      try {
+        await writePrivateFile(a.output, r.text, { mode: a.force ? 'replace' : 'create' });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError('FILE_EXISTS', `${a.output} exists; pass --force to replace it`, EXIT_USAGE);
+        throw e;
+      }
       const protectionText = protection ? `${protection.kind === 'psk' ? 'pre-shared key' : 'password'}-protected` : 'SEEDS IN THE CLEAR';
       if (a.json) {
         process.stdout.write(`${JSON.stringify({ ok: true, file: a.output, format: a.format, batch: a.batch, fobs: r.fobs, protection: protection?.kind ?? 'plaintext', skippedUnassigned: r.skippedUnassigned, skippedRevoked: r.skippedRevoked })}\n`);
