@@ -20,7 +20,8 @@ import type { PipelineStep } from '../../operations/pipelineSteps.js';
 import type { StepPhase } from '../../operations/provisionFob.js';
 import { CliError, EXIT_NEGATIVE, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE } from '../cliErrors.js';
 
-interface ProvisionArgs {
+/** The station settings as flags (same names as the config, except `--usb-ids` and `--backend-wait`), and the run's own. */
+interface ProvisionArgs extends Omit<StationConfigInput, 'usb' | 'backendWaitSeconds'> {
   port?: string[];
   ports?: string;
   watch: boolean;
@@ -28,29 +29,8 @@ interface ProvisionArgs {
   config?: string;
   json: boolean;
   pollMs: number;
-  backendUrl?: string;
-  apiKey?: string;
-  apiKeyFile?: string;
-  registrationKey?: string;
-  registrationKeyId?: string;
-  stationKey?: string;
-  stationCert?: string;
-  revocationList?: string;
-  batch?: string;
-  algorithm?: string;
-  digits?: number;
-  period?: number;
-  t0?: number;
-  seedMode?: string;
-  batchKeyFile?: string;
-  journal?: string;
-  labels?: string;
   usbIds?: string;
-  serialBlock?: number;
-  verifyTimes?: number;
   backendWait?: number;
-  fobTimeoutMs?: number;
-  journalSync?: string;
   offlineExport?: string;
   pskFile?: string;
   passwordFile?: string;
