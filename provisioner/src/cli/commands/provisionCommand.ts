@@ -156,6 +156,9 @@ async function runProvision(args: ArgumentsCamelCase<ProvisionArgs>): Promise<vo
     throw e;
   }
   const r = station.reconcile;
+  if (station.offlineExport && !offlineExport?.protection) {
+    process.stderr.write(`fobkit: warning: ${station.offlineExport.file} will hold the seeds in the clear (--insecure-plaintext): move it only over a protected channel and delete it once imported\n`);
+  }
   const startedAt = Date.now() / 1000;
   const display = new StationDisplay({ count: args.count, startedAt });
   const live = !json && process.stdout.isTTY === true;
