@@ -148,6 +148,35 @@ describe('fobkit provision --offline-export', () => {
     }
   });
 
+  it('--insecure-plaintext: a plaintext PSKC and a warning; a fob a crash left unexported is never locked (its seal key died with the run)', { timeout: 120_000 }, async () => {
+    const sim = await Simulator.start({ count: 2, rootPublicKey: keys.rootPublicKey, stateDir: join(dir, 'fobs-p'), transport: 'pty' });
+    const stationDir = join(dir, 'station-p');
+    const exportFile = join(stationDir, 'batch.pskcxml');
+    const [crashedFob, otherFob] = sim.fobs as [typeof sim.fobs[0], typeof sim.fobs[0]];
+    const args = offlineArgs(stationDir, [crashedFob.address], ['--insecure-plaintext', '--serial-range', 'FK00030002-FK00030106']);
+    try {
+      const crashed = await runProvision({ args, env: { FOBKIT_TEST_CRASH_AT: 'verify:end' } });
+      expect(crashed.signal).toBe('SIGKILL');
+      expect(crashed.stderr).toMatch(/in the clear \(--insecure-plaintext\)/);
+      const resumed = await runProvision({ args });
+      expect(resumed.summary).toMatchObject({ done: 0 });
+      expect(resumed.code).toBe(1);
+      expect(resumed.summary!['results']).toEqual([expect.objectContaining({ outcome: 'failed', reason: expect.stringMatching(/registration was refused .*not to this export's key.* not locked, seed erased/) })]);
+      expect(crashedFob.status().state).toBe('serialised');
+      expect(() => readFileSync(exportFile)).toThrow(/ENOENT/);
+
+      // Another fob, another station: the plaintext export itself.
+      const run = await runProvision({ args: offlineArgs(join(dir, 'station-p2'), [otherFob.address], ['--insecure-plaintext', '--serial-range', 'FK00030002-FK00030106']) });
+      expect(run.summary).toMatchObject({ done: 1 });
+      const read = readPskc(readFileSync(join(dir, 'station-p2', 'batch.pskcxml')));
+      expect(read.protection).toBe('plaintext');
+      expect(pskctoolValidate(join(dir, 'station-p2', 'batch.pskcxml')).ok).toBe(true);
+      expectDisplayMatches(otherFob, read.keys[0]!.secret, sim.now());
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('refuses to write seeds without protection, or without a serial range', { timeout: 30_000 }, async () => {
     const stationDir = join(dir, 'station-r');
     const message = (r: StationRun): string => JSON.stringify(r.events.map((e) => e['error']));

@@ -387,6 +387,12 @@ export class StationJournal {
     return r && toRegistration(r);
   }
 
+  /** The fob's newest registration whatever its status (a restart explains a rejected one). */
+  latestRegistration(fobId: number): RegistrationRecord | undefined {
+    const r = this.st('SELECT * FROM registrations WHERE fob_id = ? ORDER BY id DESC LIMIT 1').get(fobId) as Row | undefined;
+    return r && toRegistration(r);
+  }
+
   /** Verification passed: the held registration goes to the outbox and the fob to `verified`. */
   releaseRegistration(id: number, now = this.clock()): void {
     this.transaction(() => {

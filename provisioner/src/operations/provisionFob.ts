@@ -269,7 +269,14 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
           from = 'register';
           return;
         }
-        if (!live) skip(`fob ${hello.serial ?? '?'} is programmed but this station never journaled a seed for it: left alone, report it`);
+        if (!live) {
+          const latest = journal.latestRegistration(fob.id);
+          if (latest?.status === 'rejected' && hello.serial) {
+            // Refused while the station was down (e.g. by the outbox at start): nowhere to register this seed.
+            await setAside('state-check', `its registration was refused (${latest.lastError ?? 'rejected'}) — fob set aside, not locked`, hello.serial);
+          }
+          skip(`fob ${hello.serial ?? '?'} is programmed but this station never journaled a seed for it: left alone, report it`);
+        }
         heldSeedOnFob = true;
         from = seedMode === 'derived' ? 'generate-seed' : 'set-time';
         return;
