@@ -1,11 +1,12 @@
 /**
  * X25519 (RFC 7748 §5) and Ed25519 (RFC 8032 §5.1) on raw 32/64-byte keys, through node:crypto
  * (OpenSSL). Why not @noble/curves, which the rest of the package uses: on the 2-core development
- * machine OpenSSL is 5–20× faster per operation (X25519 shared secret ~0.1 ms against ~1 ms,
- * Ed25519 verify ~0.2 ms against ~1.5 ms), and one provisioned fob costs two X25519 and an
- * Ed25519 signature on the station and three Ed25519 verifications and an X25519 on the fob:
- * that was most of the CPU above `bench:provision`'s floor. @noble/curves stays the independent
- * reference in `_curve25519.test.ts` (same keys, shared secrets and signatures byte for byte).
+ * machine OpenSSL is 5–13× faster per operation, key import included (X25519 shared secret
+ * ~0.15 ms against 1–2 ms, Ed25519 verify ~0.2 ms against ~1.5 ms), and each provisioned fob
+ * costs the station four X25519 operations (handshake and seal) and a signature, and the fob two
+ * or more verifications and an X25519: most of the CPU above `bench:provision`'s floor.
+ * @noble/curves stays the independent reference in `_curve25519.test.ts` (same keys, shared
+ * secrets and signatures byte for byte).
  *
  * Raw keys go in as JWK (`d`/`x`, base64url): importing PKCS#8/SPKI DER runs OpenSSL's generic
  * decoder and costs ~0.5 ms, JWK takes the raw-key path (~0.05 ms). The base64url string of a
