@@ -147,9 +147,16 @@ export function loadKeyring(path: string): Keyring {
       const decipher = createDecipheriv('aes-256-gcm', key, b.subarray(0, NONCE_BYTES));
       decipher.setAAD(Buffer.from(aad, 'utf8'));
       decipher.setAuthTag(b.subarray(b.length - TAG_BYTES));
+      // GCM's final() only checks the tag (it returns no bytes), so update()'s output is the whole
+      // plaintext: handed back as is, without a second copy that nobody would zero, and zeroed
+      // here when the tag does not match.
+      let plain: Buffer | undefined;
       try {
-        return Buffer.concat([decipher.update(b.subarray(NONCE_BYTES, b.length - TAG_BYTES)), decipher.final()]);
+        plain = decipher.update(b.subarray(NONCE_BYTES, b.length - TAG_BYTES));
+        decipher.final();
+        return plain;
       } catch (cause) {
+        plain?.fill(0);
         throw new BackendError('INTERNAL', 'an encrypted secret does not open under its KEK (tampered, or moved to another row)', { cause });
       }
     },
