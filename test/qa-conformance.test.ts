@@ -174,8 +174,8 @@ describe('fobkit qa conformance', () => {
     const r = await fobkit(['qa', 'conformance', '--backend', noDriftUrl, '--api-key', keys, '--fobs', '2', '--only', 'drift,unused,resync,replay', '--json']);
     expect(r.code).toBe(1);
     const rows = (r.json as { rows: Row[] }).rows;
-    expect(byResult(rows, 'failed')).toEqual(['Drift learnt', 'Drift ±20 ppm over six months', 'Drift ±50 ppm, weekly use', 'Resync', 'Unused for six months']);
-    expect(byResult(rows, 'passed')).toEqual(['Concurrent replay', 'Replay']);
+    expect(byResult(rows, 'failed'), JSON.stringify(rows, null, 1)).toEqual(['Drift learnt', 'Drift ±20 ppm over six months', 'Drift ±50 ppm, weekly use', 'Resync', 'Unused for six months']);
+    expect(byResult(rows, 'passed'), JSON.stringify(rows, null, 1)).toEqual(['Concurrent replay', 'Replay']);
     expect(rows.find((x) => x.scenario === 'Drift ±20 ppm over six months')!.detail).toMatch(/refused; first: FK\d{8} \(-?20 ppm\)/);
   }, 60_000);
 
