@@ -6,6 +6,7 @@
  * moved through the test-clock extension when the backend has it (`serve --test-clock`),
  * otherwise the real time, and scenarios that must move time are skipped.
  */
+import { randomBytes } from 'node:crypto';
 import { sealToRecipient } from '@fobkit/protocol/session';
 import { BackendClient } from '../backendApi/backendClient.js';
 import { BackendError } from '../errors.js';
@@ -61,7 +62,9 @@ export class QaBackend {
   private serials: string[] = [];
   private registrationKey: { kid: string; publicKey: Uint8Array } | undefined;
   private userSeq = 0;
-  private readonly runId = Math.floor(Date.now() / 1000).toString(36);
+  // Unique per run even when two runs against one backend start within the same second (a
+  // shared backend keeps the users of earlier runs, and a user can hold only one fob).
+  private readonly runId = `${Math.floor(Date.now() / 1000).toString(36)}${randomBytes(3).toString('hex')}`;
 
   private constructor(init: { baseUrl: string; station: BackendClient; validator: SupportClient; support: SupportClient; admin?: SupportClient; hasTestClock: boolean }) {
     this.baseUrl = init.baseUrl;
