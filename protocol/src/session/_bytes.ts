@@ -1,4 +1,4 @@
-/** Byte helpers shared by the session modules (internal; not exported from the package). */
+/** Byte helpers shared by the protocol modules (internal; not exported from the package). */
 
 const encoder = new TextEncoder();
 

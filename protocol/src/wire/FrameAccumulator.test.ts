@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
+import { concatBytes as concat } from '../session/_bytes.js';
 import { encodeCobs } from './cobs.js';
 import { MAX_BODY_BYTES, MAX_ENCODED_FRAME_BYTES } from './constants.js';
 import { crc32 } from './crc32.js';
@@ -11,15 +12,6 @@ import { FrameEncoder } from './FrameEncoder.js';
 import { encodeFrame, packFrame, type Frame } from './frame.js';
 
 const frame = (requestId: number, body = Uint8Array.of(0xa0)): Frame => ({ version: 1, flags: 0, type: 2, requestId, body });
-const concat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
 /** Splits bytes at the given cut points. */
 const chunk = (bytes: Uint8Array, cuts: number[]) => {
   const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);

@@ -21,6 +21,7 @@ import { FrameAccumulator, type FrameDecoderStats } from './FrameAccumulator.js'
 import { decodeFrame, encodeFrame, packFrame, unpackFrame, type Frame } from './frame.js';
 import { decodeErrorBody, decodeRequest, decodeResponse, encodeErrorBody, encodeRequest, encodeResponse } from './messageCodec.js';
 import { ERROR_BODY_SCHEMA, MESSAGE_DEFINITIONS } from './schema.js';
+import { concatBytes } from '../session/_bytes.js';
 import { buildFrameVectors } from './_vectors.js';
 
 export const STRATEGIES = ['bitflip', 'byteset', 'truncate', 'splice', 'insert', 'garbage', 'overlong', 'body', 'cbor', 'header'] as const;
@@ -84,16 +85,6 @@ function randomBytes(rng: Rng, n: number, zeroChance: number): Uint8Array {
   return out;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 function randomValue(rng: Rng, depth: number): unknown {
   switch (rng.int(depth > 2 ? 9 : 12)) {
     case 0: return rng.int(300);
@@ -135,7 +126,7 @@ function mutate(rng: Rng, input: Uint8Array, kind: 'bitflip' | 'byteset' | 'trun
     }
     case 'insert': {
       const at = rng.int(out.length + 1);
-      return concat([out.subarray(0, at), randomBytes(rng, 1 + rng.int(16), 0.1), out.subarray(at)]);
+      return concatBytes(out.subarray(0, at), randomBytes(rng, 1 + rng.int(16), 0.1), out.subarray(at));
     }
   }
 }
@@ -165,12 +156,12 @@ function makeInput(rng: Rng, corpus: Corpus, strategy: Strategy): Uint8Array {
         const a = rng.int(w.length);
         parts.push(w.subarray(a, a + 1 + rng.int(w.length - a)));
       }
-      return concat(parts);
+      return concatBytes(...parts);
     }
     case 'garbage':
       return randomBytes(rng, rng.int(2500), rng.pick([0, 0.002, 0.02, 0.2]));
     case 'overlong':
-      return concat([randomBytes(rng, MAX_ENCODED_FRAME_BYTES - 4 + rng.int(3000), 0), Uint8Array.of(0), rng.pick(corpus.wire)]);
+      return concatBytes(randomBytes(rng, MAX_ENCODED_FRAME_BYTES - 4 + rng.int(3000), 0), Uint8Array.of(0), rng.pick(corpus.wire));
     case 'body': {
       const f = rng.pick(corpus.frames);
       const kind = rng.pick(['bitflip', 'byteset', 'truncate', 'insert'] as const);
@@ -188,7 +179,7 @@ function makeInput(rng: Rng, corpus: Corpus, strategy: Strategy): Uint8Array {
         packed[0] = rng.int(256);
         new DataView(packed.buffer).setUint32(packed.length - 4, crc32(packed.subarray(0, packed.length - 4)));
       }
-      return concat([encodeCobs(packed), Uint8Array.of(0)]);
+      return concatBytes(encodeCobs(packed), Uint8Array.of(0));
     }
   }
 }
