@@ -6,8 +6,7 @@
  * the station wrote holds a seed in any encoding. Derived mode reproduces the seeds.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { generateTotp } from '@fobkit/protocol/otp';
@@ -15,7 +14,7 @@ import { StationJournal, deriveSeed } from '@fobkit/provisioner';
 import { Simulator } from '@fobkit/firmware-sim';
 import { openBackend } from '../backend/src/openBackend.js';
 import { exportTokenSecret } from '../backend/src/service/tokens.js';
-import { dirContainsSeed, killStations, makeStationKeys, runProvision, startBackendProcess, type BackendProcess, type StationKeys } from './provision-harness.js';
+import { dirContainsSeed, runProvision, setUpStationRig, tearDownStationRig, type BackendProcess, type StationKeys } from './provision-harness.js';
 
 const N = 4;
 let dir: string;
@@ -23,15 +22,9 @@ let keys: StationKeys;
 let backend: BackendProcess;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'fobkit-provision-e2e-'));
-  keys = makeStationKeys(join(dir, 'keys'));
-  backend = await startBackendProcess(join(dir, 'backend'));
+  ({ dir, keys, backend } = await setUpStationRig('fobkit-provision-e2e-'));
 });
-afterAll(async () => {
-  killStations();
-  await backend?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => tearDownStationRig({ dir, backend }));
 
 function stationArgs(stationDir: string, ports: string[], extra: string[] = []): string[] {
   return ['--backend-url', backend.url, '--station-key', keys.stationKeyFile, '--journal', join(stationDir, 'journal.db'), '--labels', join(stationDir, 'labels.csv'), '--batch', 'B-2026-11', ...ports.flatMap((p) => ['--port', p]), ...extra];

@@ -7,30 +7,22 @@
  * them), and a station certificate the fob rejects (fob untouched).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   BackendClient, LabelWriter, SerialPool, StationJournal, StationOutbox, connectFob, loadStationCredentials, pinRegistrationKey, provisionFob,
   type ProvisioningSession,
 } from '@fobkit/provisioner';
 import { Simulator } from '@fobkit/firmware-sim';
-import { killStations, makeStationKeys, runProvision, startBackendProcess, type BackendProcess, type StationEventLine, type StationKeys } from './provision-harness.js';
+import { runProvision, setUpStationRig, tearDownStationRig, type BackendProcess, type StationEventLine, type StationKeys } from './provision-harness.js';
 
 let dir: string;
 let keys: StationKeys;
 let backend: BackendProcess;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'fobkit-provision-faults-'));
-  keys = makeStationKeys(join(dir, 'keys'));
-  backend = await startBackendProcess(join(dir, 'backend'));
+  ({ dir, keys, backend } = await setUpStationRig('fobkit-provision-faults-'));
 }, 120_000);
-afterAll(async () => {
-  killStations();
-  await backend?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => tearDownStationRig({ dir, backend }));
 
 function args(name: string, ports: string[], extra: string[] = [], stationKey = keys.stationKeyFile): string[] {
   const d = join(dir, name);

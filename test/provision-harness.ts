@@ -6,7 +6,8 @@
  * real ptys, driven from the test process through the simulator's library API.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -142,6 +143,26 @@ export interface RunProvisionOptions {
 }
 
 const running = new Set<ChildProcess>();
+
+/** What most station suites start with: a temp dir, station keys in it and a backend process. */
+export interface StationRig {
+  dir: string;
+  keys: StationKeys;
+  backend: BackendProcess;
+}
+
+/** Creates the rig of a suite (beforeAll); `prefix` names its temp dir. */
+export async function setUpStationRig(prefix: string): Promise<StationRig> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, keys: makeStationKeys(join(dir, 'keys')), backend: await startBackendProcess(join(dir, 'backend')) };
+}
+
+/** Stops what {@link setUpStationRig} and the suite's stations started, and removes the dir (afterAll). */
+export async function tearDownStationRig(rig: Partial<StationRig>): Promise<void> {
+  killStations();
+  await rig.backend?.stop();
+  if (rig.dir) rmSync(rig.dir, { recursive: true, force: true });
+}
 
 /** Kills every station still running (afterAll). */
 export function killStations(): void {

@@ -3,26 +3,18 @@
  * as its port appears, and with `--count` stops once that many are done.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Simulator } from '@fobkit/firmware-sim';
-import { killStations, makeStationKeys, runProvision, startBackendProcess, type BackendProcess, type StationKeys } from './provision-harness.js';
+import { runProvision, setUpStationRig, tearDownStationRig, type BackendProcess, type StationKeys } from './provision-harness.js';
 
 let dir: string;
 let keys: StationKeys;
 let backend: BackendProcess;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'fobkit-provision-watch-'));
-  keys = makeStationKeys(join(dir, 'keys'));
-  backend = await startBackendProcess(join(dir, 'backend'));
+  ({ dir, keys, backend } = await setUpStationRig('fobkit-provision-watch-'));
 }, 120_000);
-afterAll(async () => {
-  killStations();
-  await backend?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => tearDownStationRig({ dir, backend }));
 
 it('provisions fobs as they are plugged in, and stops after --count', { timeout: 90_000 }, async () => {
   const stateDir = join(dir, 'fobs');
