@@ -7,22 +7,21 @@
  * the database with the same durability (WAL, synchronous=NORMAL). Then the same on PostgreSQL
  * (10,000 fobs) when it is reachable.
  *
- * Every request is a real successful validation: the server runs in a worker thread whose clock
- * is a step counter shared with this thread; the load walks the fobs round-robin and moves the
+ * Every request is a real successful validation. Each server runs in a worker thread on
+ * backend/dist, the code `fobkit-backend serve` runs (bench/backendServer.worker.mjs), with a
+ * clock that is a step counter shared with this thread; the load walks the fobs round-robin and moves the
  * clock one step each time it wraps, so each request carries the current code of a fob that has
  * not used that step yet. Bars: validate ≥ 0.5 × ceiling at 10,000 fobs; rate at 100,000 fobs
  * within 20 % of the rate at 1,000. Exit code 1 when a bar is missed.
  */
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { copyFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createOtpKey, type OtpKey } from '@fobkit/protocol/otp';
-import { startServer } from '../backend/src/http/startServer.js';
 import { openBackend } from '../backend/src/openBackend.js';
-import { bodies } from '../backend/src/http/bodies.js';
-import type { Route } from '../backend/src/http/routes.js';
+import { DEFAULT_OTP_KEY_CACHE_ENTRIES } from '../backend/src/crypto/otpKeyCache.js';
 import { createApiKey } from '../backend/src/service/apiKeyStore.js';
 import { insertFixtureFobs, type FixtureFob } from '../backend/src/testing/fixtures.js';
 import { createTestDatabase, pgReachable, type TestDatabase } from '../backend/src/testing/harness.js';
@@ -34,34 +33,14 @@ const autocannon = createRequire(import.meta.url)('autocannon') as (o: { url: st
 
 const PERIOD = 60;
 const BASE_STEP = 29_000_000;
+const CEILING_PATH = '/v1/bench/ceiling';
 const PROVISIONED = BASE_STEP * PERIOD - 86_400;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1.5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const WARMUP = 2;
 const CONNECTIONS = 16;
-const CEILING_PATH = '/v1/bench/ceiling';
 
-interface WorkerInput { mode: 'validate' | 'ceiling'; db: string; kekFile: string; clock: SharedArrayBuffer }
-
-// ---- worker: one server --------------------------------------------------------------------
-async function runWorker(input: WorkerInput): Promise<void> {
-  const steps = new Int32Array(input.clock);
-  // Mid-step, so codes of the step before and after are both inside the ±1 window.
-  const clock = () => (BASE_STEP + Atomics.load(steps, 0)) * PERIOD + PERIOD / 2;
-  // The ceiling is the same server (router, key check, body schema, JSON answer) with one extra
-  // route whose whole work is one indexed UPDATE of the fob's row, found by user through the
-  // index validation uses.
-  const ceiling: Route = {
-    method: 'POST', path: CEILING_PATH, roles: ['validator'], body: bodies.validate, summary: 'bench ceiling',
-    handler: async (ctx, req) => {
-      const { changes } = await ctx.db.run("UPDATE tokens SET last_used = ? WHERE user_id = ? AND state = 'assigned'", [clock(), (req.body as { user: string }).user]);
-      return { body: { ok: changes === 1 } };
-    },
-  };
-  const running = await startServer({ db: input.db, kekFile: input.kekFile, listen: '127.0.0.1:0', clock, extraRoutes: input.mode === 'ceiling' ? [ceiling] : [] });
-  parentPort!.postMessage({ url: running.url });
-  parentPort!.once('message', () => void running.close().then(() => process.exit(0)));
-}
+interface WorkerInput { mode: 'validate' | 'ceiling'; db: string; kekFile: string; clock: SharedArrayBuffer; period: number; baseStep: number; ceilingPath: string }
 
 // ---- main: fixtures, load, report ------------------------------------------------------------
 interface Figures { label: string; rps: number; p50: number; p99: number; ok: number; total: number; errors: number }
@@ -77,10 +56,8 @@ interface Target {
 async function startTarget(label: string, mode: WorkerInput['mode'], db: TestDatabase, kekFile: string, fobs: readonly FixtureFob[], apiKey: string): Promise<Target> {
   const clock = new SharedArrayBuffer(4);
   const steps = new Int32Array(clock);
-  // A worker does not inherit the tsx loader hooks: register them first, then load this file.
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const boot = `(async () => { (await import(${JSON.stringify(tsxApi)})).register(); await import(${JSON.stringify(import.meta.url)}); })()`;
-  const worker = new Worker(boot, { eval: true, workerData: { mode, db: db.spec, kekFile, clock } satisfies WorkerInput });
+  // No loader and no `source` condition in the server's thread: it runs backend/dist.
+  const worker = new Worker(new URL('./backendServer.worker.mjs', import.meta.url), { execArgv: [], workerData: { mode, db: db.spec, kekFile, clock, period: PERIOD, baseStep: BASE_STEP, ceilingPath: CEILING_PATH } satisfies WorkerInput });
   const url = await new Promise<string>((resolve, reject) => {
     worker.once('message', (m: { url: string }) => resolve(m.url));
     worker.once('error', reject);
@@ -161,7 +138,8 @@ function print(f: Figures): void {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  process.stdout.write(`backend bench: ${CONNECTIONS} connections; ${ROUNDS} interleaved rounds of ${SECONDS} s per target after a ${WARMUP} s warm-up; median round shown, ratios are medians of per-round ratios; every request a fresh valid code\n`);
+  process.stdout.write(`backend bench: ${CONNECTIONS} connections; ${ROUNDS} interleaved rounds of ${SECONDS} s per target after a ${WARMUP} s warm-up; median round shown, ratios are medians of per-round ratios; every request a fresh valid code\n` +
+    `servers run backend/dist with its defaults: the in-memory key cache (${DEFAULT_OTP_KEY_CACHE_ENTRIES.toLocaleString('en-US')} factors, admitted on second use) serves the 1,000- and 10,000-fob runs after the warm-up; the 100,000-fob round-robin is a sweep it does not admit, so that run opens every seed\n`);
   const cleanups: (() => Promise<void>)[] = [];
   try {
     const [d1k, d10k, d100k] = [await database('sqlite', 1_000), await database('sqlite', 10_000), await database('sqlite', 100_000)];
@@ -212,5 +190,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (isMainThread) await main();
-else await runWorker(workerData as WorkerInput);
+await main();

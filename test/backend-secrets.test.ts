@@ -2,7 +2,8 @@
  * Seeds at rest: after registering fobs, enrolling apps, validating and rotating the KEK, no
  * seed appears in the database in any encoding (raw, hex, base32, base64, base64url): not in
  * the SQLite file, its WAL or shared memory, nor in any row of any PostgreSQL table or in
- * `pg_dump` output. API key secrets are not stored either.
+ * `pg_dump` output. API key secrets are not stored either. Validation goes on working across the
+ * rotation.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
@@ -90,5 +91,15 @@ describe.each(kinds)('no seed at rest on %s', (kind) => {
     }
     expect(findIn(haystack, secrets)).toEqual([]);
     expect(findIn(haystack, apiSecrets)).toEqual([]);
+  });
+
+  it('keeps validating after the KEK rotation (the in-memory key cache misses on re-wrapped seeds)', async () => {
+    const validate = async (user: string, code: string) => (await t.call('validator', 'POST', '/v1/validate', { user, code })).body;
+    for (let i = 0; i < 5; i++) {
+      const [fobSeed, appSeed] = [secrets[2 * i]!, secrets[2 * i + 1]!];
+      // The next step: this one was used before the rotation.
+      expect(await validate(`s${i}`, generateTotp({ secret: fobSeed, time: t.clock() + 60 }))).toMatchObject({ ok: true, factor: 'hardware' });
+      expect(await validate(`s${i}`, generateTotp({ secret: appSeed, time: t.clock(), period: 30 }))).toEqual({ ok: true, factor: 'app' });
+    }
   });
 });

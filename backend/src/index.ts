@@ -7,6 +7,8 @@ export { BackendError, isBackendError, HTTP_STATUS, type BackendErrorCode } from
 export { openBackend, defaultKekFile, systemClock, DEFAULT_SQLITE_PATH, type Backend, type OpenBackendOptions } from './openBackend.js';
 export { createHttpServer, DEFAULT_MAX_BODY_BYTES, type HttpServerOptions } from './http/createHttpServer.js';
 export { startServer, type StartServerOptions, type RunningServer } from './http/startServer.js';
+export { bodies } from './http/bodies.js';
+export type { Route, RouteRequest } from './http/routes.js';
 export { DEFAULT_POLICY, type BackendContext, type BackendPolicy, type Clock } from './service/context.js';
 export { ROLES, type Role } from './crypto/apiKeys.js';
 export { createApiKey, revokeApiKey, listApiKeys, authenticateApiKey } from './service/apiKeyStore.js';

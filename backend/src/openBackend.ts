@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { ensureKeyringFile, loadKeyring, type Keyring } from './crypto/keyring.js';
+import { createOtpKeyCache } from './crypto/otpKeyCache.js';
 import { BackendError } from './errors.js';
 import { openDb, parseDbLocation, type DbLocation } from './store/db.js';
 import { migrate } from './store/migrations.js';
@@ -28,6 +29,11 @@ export interface OpenBackendOptions {
   /** Unix seconds. Tests inject one; production uses the system clock. */
   clock?: Clock;
   policy?: Partial<BackendPolicy>;
+  /**
+   * How many factors' keyed OTP states validation keeps in memory (see crypto/otpKeyCache.ts);
+   * 0 opens every seed per request. Default 20,000.
+   */
+  otpKeyCacheEntries?: number;
 }
 
 export interface Backend {
@@ -61,7 +67,8 @@ export async function openBackend(options: OpenBackendOptions = {}): Promise<Bac
   try {
     await migrate(db, clock);
     const policy: BackendPolicy = { ...DEFAULT_POLICY, ...options.policy };
-    const ctx: BackendContext = { db, keyring, clock, policy };
+    const otpKeys = createOtpKeyCache({ maxEntries: options.otpKeyCacheEntries });
+    const ctx: BackendContext = { db, keyring, otpKeys, clock, policy };
     if (useKek) await ensureRegistrationKey(ctx);
     return {
       ctx,
@@ -69,6 +76,7 @@ export async function openBackend(options: OpenBackendOptions = {}): Promise<Bac
       kekFile,
       createdKek,
       close: async () => {
+        otpKeys.clear();
         keyring.dispose();
         await db.close();
       },

@@ -8,6 +8,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BackendError } from '../errors.js';
 import { ROLES, type Role } from '../crypto/apiKeys.js';
+import { DEFAULT_OTP_KEY_CACHE_ENTRIES } from '../crypto/otpKeyCache.js';
 import { BACKEND_VERSION } from '../version.js';
 import { openBackend, type Backend, type OpenBackendOptions } from '../openBackend.js';
 import { startServer } from '../http/startServer.js';
@@ -66,13 +67,15 @@ await yargs(hideBin(process.argv))
     'lockout-failures': { type: 'number', default: DEFAULT_POLICY.throttle.lockoutFailures },
     'lockout-seconds': { type: 'number', default: DEFAULT_POLICY.throttle.lockoutSeconds },
     'max-body-bytes': { type: 'number', default: 16384 },
+    'key-cache': { type: 'number', default: DEFAULT_OTP_KEY_CACHE_ENTRIES, describe: 'factors whose keyed OTP state is kept in memory for validation (0: open every seed per request)' },
     'test-clock': { type: 'boolean', default: false, describe: 'QA only: let admin keys set the server clock (POST /v1/test/clock)' },
   }), async (a) => {
     try {
       if (!Number.isInteger(a.window) || a.window < 0 || a.window > 10) throw new BackendError('INVALID_REQUEST', '--window must be an integer from 0 to 10');
+      if (!Number.isSafeInteger(a['key-cache']) || a['key-cache'] < 0) throw new BackendError('INVALID_REQUEST', '--key-cache must be a whole number of entries, 0 or more');
       const policy: Partial<BackendPolicy> = { window: a.window, throttle: { ...DEFAULT_POLICY.throttle, lockoutFailures: a['lockout-failures'], lockoutSeconds: a['lockout-seconds'] } };
       const testClock = a['test-clock'] ? createSettableClock() : undefined;
-      const running = await startServer({ db: a.db, kekFile: a['kek-file'], listen: a.listen, policy, maxBodyBytes: a['max-body-bytes'], ...(testClock ? { clock: testClock.clock, extraRoutes: testClockRoutes(testClock) } : {}) });
+      const running = await startServer({ db: a.db, kekFile: a['kek-file'], listen: a.listen, policy, maxBodyBytes: a['max-body-bytes'], otpKeyCacheEntries: a['key-cache'], ...(testClock ? { clock: testClock.clock, extraRoutes: testClockRoutes(testClock) } : {}) });
       const { backend } = running;
       print(a.json, { event: 'ready', url: running.url, db: backend.ctx.db.description, kekFile: backend.kekFile, createdKek: backend.createdKek, pid: process.pid, version: BACKEND_VERSION, testClock: testClock !== undefined },
         `fobkit-backend ${BACKEND_VERSION} listening on ${running.url} (${backend.ctx.db.description}, KEK ${backend.kekFile}${backend.createdKek ? ', created' : ''})${testClock ? ' with the TEST CLOCK (QA only)' : ''}`);

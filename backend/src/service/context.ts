@@ -3,6 +3,7 @@
  * policy. Built by `openBackend`; tests build it with an injected clock.
  */
 import type { Keyring } from '../crypto/keyring.js';
+import type { OtpKeyCache } from '../crypto/otpKeyCache.js';
 import type { Db, DbExecutor } from '../store/db.js';
 import { appendAudit, type AuditInput } from '../audit/auditLog.js';
 import type { DriftPolicy } from '../otp/driftModel.js';
@@ -39,6 +40,8 @@ export const DEFAULT_POLICY: BackendPolicy = {
 export interface BackendContext {
   db: Db;
   keyring: Keyring;
+  /** Keyed OTP states of recently validated factors (a memo of keyring.decrypt + createOtpKey). */
+  otpKeys: OtpKeyCache;
   clock: Clock;
   policy: BackendPolicy;
 }

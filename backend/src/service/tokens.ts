@@ -235,18 +235,23 @@ export async function assignToken(ctx: BackendContext, actor: string, serial: st
   }
 }
 
-export function unbindToken(ctx: BackendContext, actor: string, serial: string, reason: string): Promise<TokenRow> {
-  return changeToken(ctx, actor, serial, 'token.unbind', (row) => {
-    if (row.state !== 'assigned') throw badState(row, 'unbind');
-    return { set: { state: 'quarantined', user_id: null }, detail: { user: row.user_id, reason } };
+export async function unbindToken(ctx: BackendContext, actor: string, serial: string, reason: string): Promise<TokenRow> {
+  const row = await changeToken(ctx, actor, serial, 'token.unbind', (r) => {
+    if (r.state !== 'assigned') throw badState(r, 'unbind');
+    return { set: { state: 'quarantined', user_id: null }, detail: { user: r.user_id, reason } };
   });
+  // A lost fob's key leaves this process's memory now, not when the cache evicts it.
+  ctx.otpKeys.forget(aad.tokenSeed(row.serial));
+  return row;
 }
 
-export function revokeToken(ctx: BackendContext, actor: string, serial: string, reason: string | undefined): Promise<TokenRow> {
-  return changeToken(ctx, actor, serial, 'token.revoke', (row) => {
-    if (row.state === 'revoked') return 'unchanged';
-    return { set: { state: 'revoked', user_id: null }, detail: { user: row.user_id, reason: reason ?? null } };
+export async function revokeToken(ctx: BackendContext, actor: string, serial: string, reason: string | undefined): Promise<TokenRow> {
+  const row = await changeToken(ctx, actor, serial, 'token.revoke', (r) => {
+    if (r.state === 'revoked') return 'unchanged';
+    return { set: { state: 'revoked', user_id: null }, detail: { user: r.user_id, reason: reason ?? null } };
   });
+  ctx.otpKeys.forget(aad.tokenSeed(row.serial));
+  return row;
 }
 
 export function setTokenEnabled(ctx: BackendContext, actor: string, serial: string, enabled: boolean, reason: string | undefined): Promise<TokenRow> {

@@ -37,6 +37,7 @@ export async function enrolApp(ctx: BackendContext, actor: string, user: string,
     await audit({ actor, action: 'app.enrol', subject: `user:${user}`, detail: { id, label: label ?? null, revokedPrevious: prev?.id ?? null } });
     return prev?.id ?? null;
   });
+  if (revokedPrevious) ctx.otpKeys.forget(aad.appSeed(revokedPrevious));
   const issuer = encodeURIComponent(ctx.policy.issuer);
   const b32 = encodeBase32(secret).replace(/=+$/, '');
   secret.fill(0);
@@ -51,6 +52,9 @@ export async function revokeApp(ctx: BackendContext, actor: string, user: string
     await tx.run('UPDATE app_factors SET revoked_at = ? WHERE id = ?', [ctx.clock(), prev.id]);
     await audit({ actor, action: 'app.revoke', subject: `user:${user}`, detail: { id: prev.id } });
     return { revoked: prev.id };
+  }).then((r) => {
+    if (r.revoked) ctx.otpKeys.forget(aad.appSeed(r.revoked));
+    return r;
   });
 }
 

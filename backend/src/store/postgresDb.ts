@@ -19,10 +19,13 @@ function toPg(sql: string): string {
   return s;
 }
 
-function executor(q: (text: string, values: SqlValue[]) => Promise<pg.QueryResult>): DbExecutor {
+type Query = (text: string, values: SqlValue[], rowMode?: 'array') => Promise<pg.QueryResult>;
+
+function executor(q: Query): DbExecutor {
   return {
     all: async <T>(sql: string, params: readonly SqlValue[] = []) => (await q(toPg(sql), [...params])).rows as T[],
     get: async <T>(sql: string, params: readonly SqlValue[] = []) => (await q(toPg(sql), [...params])).rows[0] as T | undefined,
+    values: async <T extends readonly unknown[]>(sql: string, params: readonly SqlValue[] = []) => (await q(toPg(sql), [...params], 'array')).rows[0] as T | undefined,
     run: async (sql: string, params: readonly SqlValue[] = []) => ({ changes: (await q(toPg(sql), [...params])).rowCount ?? 0 }),
   };
 }
@@ -42,12 +45,12 @@ export async function openPostgresDb(url: string, poolSize = 10): Promise<Db> {
   return {
     dialect: 'postgres',
     description,
-    ...executor((text, values) => pool.query(text, values)),
+    ...executor((text, values, rowMode) => (rowMode ? pool.query({ text, values, rowMode }) : pool.query(text, values))),
     async transaction<T>(fn: (tx: DbExecutor) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const result = await fn(executor((text, values) => client.query(text, values)));
+        const result = await fn(executor((text, values, rowMode) => (rowMode ? client.query({ text, values, rowMode }) : client.query(text, values))));
         await client.query('COMMIT');
         return result;
       } catch (e) {

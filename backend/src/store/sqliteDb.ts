@@ -20,17 +20,21 @@ export function openSqliteDb(path: string): Db {
   db.pragma('mmap_size = 1073741824');
   db.pragma('foreign_keys = ON');
   const cache = new Map<string, Database.Statement>();
-  const prepare = (sql: string): Database.Statement => {
-    let s = cache.get(sql);
+  const rawCache = new Map<string, Database.Statement>();
+  const prepare = (sql: string, raw = false): Database.Statement => {
+    const c = raw ? rawCache : cache;
+    let s = c.get(sql);
     if (!s) {
       s = db.prepare(sql);
-      cache.set(sql, s);
+      if (raw) s.raw(true);
+      c.set(sql, s);
     }
     return s;
   };
   const exec: DbExecutor = {
     all: async <T>(sql: string, params: readonly SqlValue[] = []) => prepare(sql).all(...params) as T[],
     get: async <T>(sql: string, params: readonly SqlValue[] = []) => prepare(sql).get(...params) as T | undefined,
+    values: async <T extends readonly unknown[]>(sql: string, params: readonly SqlValue[] = []) => prepare(sql, true).get(...params) as T | undefined,
     run: async (sql: string, params: readonly SqlValue[] = []) => ({ changes: prepare(sql).run(...params).changes }),
   };
   // Transactions are serialised in this process; BEGIN IMMEDIATE serialises them across processes.
