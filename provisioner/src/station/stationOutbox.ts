@@ -27,7 +27,13 @@ interface Waiter {
   reject: (e: unknown) => void;
 }
 
-const MAX_PARALLEL = 8;
+/**
+ * Deliveries in flight at once. Above the port count of any hub we know of: each port's fob waits
+ * for its own registration and activation, so a lower cap would queue fobs that finished together
+ * (sixteen in lockstep waited for two waves at 8) behind each other for no reason. Backoff, not
+ * this cap, is what protects a struggling backend.
+ */
+const MAX_PARALLEL = 64;
 
 export class StationOutbox {
   private readonly journal: StationJournal;
