@@ -30,8 +30,8 @@ export interface OpenBackendOptions {
   clock?: Clock;
   policy?: Partial<BackendPolicy>;
   /**
-   * How many factors' keyed OTP states validation keeps in memory (see crypto/otpKeyCache.ts);
-   * 0 opens every seed per request. Default 20,000.
+   * How many factors' opened seeds validation keeps in memory (see crypto/otpKeyCache.ts);
+   * 0 opens every seed per request. Default 100,000.
    */
   otpKeyCacheEntries?: number;
 }

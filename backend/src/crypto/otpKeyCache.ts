@@ -1,7 +1,8 @@
 /**
- * A bounded memo of "open this stored seed and key its HMAC": for one factor's row, the keyed
- * OTP state its (KEK id, ciphertext) opens to. Validation is the hot path, and opening the seed
- * (an AES-GCM context per call) plus keying the HMAC cost more than the rest of the OTP check.
+ * A bounded memo of "open this stored seed": for one factor's row, the seed its (KEK id,
+ * ciphertext) opens to. Validation is the hot path, and opening a seed (an AES-GCM context per
+ * call) costs more than the rest of the OTP check; keying the HMAC from a held seed is cheap
+ * and is done per use, so an entry is a few hundred bytes rather than a keyed state's objects.
  *
  * Correctness never depends on it. The row is read on every request and an entry is used only
  * when the row's KEK id, ciphertext, algorithm and digits match it byte for byte, so a
@@ -10,22 +11,21 @@
  * memo of a function of the row and the keyring, and so it is also safe with several backend
  * processes on one database.
  *
- * What holding it means: the keyed states are as good as the seeds for computing codes. They
- * live only in this process's memory, which already holds the KEK that opens every seed in the
+ * What holding it means: the seeds live only in this process's memory, which already holds the KEK that opens every seed in the
  * database for the process's whole life, so the cache adds no new place a seed can be read
  * from; it is never written anywhere. Entries are zeroed when evicted and when the backend
  * closes. `maxEntries: 0` turns it off (every validation opens and zeroes its seed).
  *
- * A factor is admitted on its second use within a while (see `seenOnce`), so factors used once
- * neither cost an entry nor push out the ones in daily use.
+ * Once the cache is full, a factor is admitted on its second use within a while (see
+ * `seenOnce`), so factors used once neither cost an entry nor push out the ones in daily use.
  */
 import { createOtpKey, type OtpAlgorithm, type OtpDigits, type OtpKey } from '@fobkit/protocol/otp';
 
 /**
- * The factors of a typical day's logins at a large site; each entry costs about 2.5 KiB of heap
- * (50 MiB in all). Sized with `fobkit-backend serve --key-cache N`.
+ * Every factor of a large site; each entry costs about 0.6 KiB of heap (about 60 MiB in all).
+ * Sized with `fobkit-backend serve --key-cache N`.
  */
-export const DEFAULT_OTP_KEY_CACHE_ENTRIES = 20_000;
+export const DEFAULT_OTP_KEY_CACHE_ENTRIES = 100_000;
 
 export interface OtpKeySource {
   /** What the ciphertext is bound to (its AAD), e.g. `token-seed:FK00000013`: one entry per factor. */
@@ -42,8 +42,8 @@ export interface OtpKeyCache {
   readonly maxEntries: number;
   readonly size: number;
   /**
-   * Runs `fn` with the key for `source`. The key belongs to the cache: `fn` must not keep or
-   * dispose it. With the cache off, it is created for this call and disposed after it.
+   * Runs `fn` with a key for `source`, created for this call and disposed after it: `fn` must
+   * not keep it.
    */
   use<T>(source: OtpKeySource, fn: (key: OtpKey) => T): T;
   /** Drops one factor's entry (after its seed was replaced or deleted). */
@@ -53,22 +53,30 @@ export interface OtpKeyCache {
 }
 
 interface Entry {
+  id: string;
+  /** Where the entry sits on the clock. */
+  slot: number;
+  /** Set by a hit, cleared as the clock hand passes: CLOCK's approximation of LRU. */
+  used: boolean;
   kid: string;
   blob: Buffer;
-  key: OtpKey;
+  algorithm: OtpAlgorithm;
+  digits: OtpDigits;
+  seed: Uint8Array;
 }
 
-function keyOf(source: OtpKeySource): OtpKey {
-  const seed = source.open();
+/** Keys the HMAC for one use and disposes it after `fn`; the caller zeroes `seed` when it is done with it. */
+function withKey<T>(seed: Uint8Array, algorithm: OtpAlgorithm, digits: OtpDigits, fn: (key: OtpKey) => T): T {
+  const key = createOtpKey({ secret: seed, algorithm, digits });
   try {
-    return createOtpKey({ secret: seed, algorithm: source.algorithm, digits: source.digits });
+    return fn(key);
   } finally {
-    seed.fill(0);
+    key.dispose();
   }
 }
 
 /**
- * Drops the oldest entries of an insertion-ordered Map once it holds more than `max`, a
+ * Drops the oldest keys of an insertion-ordered Map once it holds more than `max`, a
  * sixteenth at a time. In batches because a Map keeps the slots of deleted entries until it next
  * rehashes and iteration walks over them: evicting one entry per insert through
  * `keys().next()` would walk every hole left by the evictions before it.
@@ -84,32 +92,57 @@ function trimOldest<V>(map: Map<string, V>, max: number, onDrop: (key: string, v
 }
 
 function matches(e: Entry, s: OtpKeySource): boolean {
-  return e.kid === s.kid && e.key.algorithm === s.algorithm && e.key.digits === s.digits && e.blob.equals(s.blob);
+  return e.kid === s.kid && e.algorithm === s.algorithm && e.digits === s.digits && e.blob.equals(s.blob);
 }
 
 export function createOtpKeyCache(options: { maxEntries?: number } = {}): OtpKeyCache {
   const maxEntries = options.maxEntries ?? DEFAULT_OTP_KEY_CACHE_ENTRIES;
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 0) throw new RangeError(`maxEntries must be a non-negative integer, got ${String(maxEntries)}`);
-  // A Map iterates in insertion order: re-inserting on a hit makes the first entry the least
-  // recently used one.
   const entries = new Map<string, Entry>();
-  // Factors seen once lately (ids only, no key material). A factor is admitted on its second use
-  // while still listed here: a sweep over more factors than the cache holds (a nightly check of
-  // every fob, or simply more users than entries) then costs what no cache costs, instead of
-  // building and zeroing an entry per request and pushing out the factors that do come back.
+  // Eviction is CLOCK (second chance) over a ring of slots rather than an exact LRU: a hit only
+  // sets a flag. An LRU on a Map re-inserts the entry on every hit, and at 100,000 entries the
+  // Map's rehashing of the holes that leaves cost more than opening the seed would have.
+  const ring: (Entry | undefined)[] = [];
+  const freeSlots: number[] = [];
+  let hand = 0;
+  // Factors seen once lately (ids only, no key material). While the cache has room every factor
+  // is admitted; once it is full, only on its second use while still listed here. A sweep over
+  // more factors than the cache holds (a nightly check of every fob, or simply more users than
+  // entries) then costs what no cache costs, instead of building and zeroing an entry per
+  // request and pushing out the factors that do come back.
   const seenOnce = new Map<string, true>();
+  const remove = (e: Entry): void => {
+    entries.delete(e.id);
+    ring[e.slot] = undefined;
+    freeSlots.push(e.slot);
+    e.seed.fill(0);
+  };
   const drop = (id: string): void => {
     const e = entries.get(id);
-    if (!e) return;
-    entries.delete(id);
-    e.key.dispose();
+    if (e) remove(e);
+  };
+  /** A slot for a new entry: a free one, a new one while the ring grows, else the clock's victim. */
+  const takeSlot = (): number => {
+    const free = freeSlots.pop();
+    if (free !== undefined) return free;
+    if (ring.length < maxEntries) return ring.push(undefined) - 1;
+    for (;;) {
+      const e = ring[hand]!;
+      hand = (hand + 1) % ring.length;
+      if (e.used) {
+        e.used = false;
+        continue;
+      }
+      remove(e);
+      return freeSlots.pop()!;
+    }
   };
   const once = <T>(source: OtpKeySource, fn: (key: OtpKey) => T): T => {
-    const key = keyOf(source);
+    const seed = source.open();
     try {
-      return fn(key);
+      return withKey(seed, source.algorithm, source.digits, fn);
     } finally {
-      key.dispose();
+      seed.fill(0);
     }
   };
   return {
@@ -122,30 +155,36 @@ export function createOtpKeyCache(options: { maxEntries?: number } = {}): OtpKey
       const id = source.id;
       let e = entries.get(id);
       if (e && matches(e, source)) {
-        entries.delete(id);
-        entries.set(id, e);
-        return fn(e.key);
+        e.used = true;
+        return withKey(e.seed, e.algorithm, e.digits, fn);
       }
       if (e) {
         // The row changed (re-registered, re-wrapped): the factor is known to be in use.
-        drop(id);
-      } else if (!seenOnce.delete(id)) {
+        remove(e);
+      } else if (!seenOnce.delete(id) && entries.size >= maxEntries) {
         seenOnce.set(id, true);
         trimOldest(seenOnce, maxEntries, () => undefined);
         return once(source, fn);
       }
-      e = { kid: source.kid, blob: Buffer.from(source.blob), key: keyOf(source) };
+      // The opened seed itself becomes the entry: no second copy to zero. Opened before a slot
+      // is taken, so a seed that does not open evicts nobody.
+      const seed = source.open();
+      const slot = takeSlot();
+      e = { id, slot, used: false, kid: source.kid, blob: Buffer.from(source.blob), algorithm: source.algorithm, digits: source.digits, seed };
+      ring[slot] = e;
       entries.set(id, e);
-      trimOldest(entries, maxEntries, (_, old) => old.key.dispose());
-      return fn(e.key);
+      return withKey(e.seed, e.algorithm, e.digits, fn);
     },
     forget(id) {
       seenOnce.delete(id);
       drop(id);
     },
     clear() {
-      for (const e of entries.values()) e.key.dispose();
+      for (const e of entries.values()) e.seed.fill(0);
       entries.clear();
+      ring.length = 0;
+      freeSlots.length = 0;
+      hand = 0;
       seenOnce.clear();
     },
   };

@@ -40,7 +40,7 @@ export const DEFAULT_POLICY: BackendPolicy = {
 export interface BackendContext {
   db: Db;
   keyring: Keyring;
-  /** Keyed OTP states of recently validated factors (a memo of keyring.decrypt + createOtpKey). */
+  /** Opened seeds of recently validated factors (a memo of keyring.decrypt), handing out OTP keys. */
   otpKeys: OtpKeyCache;
   clock: Clock;
   policy: BackendPolicy;
