@@ -65,8 +65,11 @@ export interface RunStationOptions extends FobPipelineSettings {
  */
 export async function runStation(o: RunStationOptions): Promise<StationSummary> {
   const clock = o.clock ?? (() => Date.now() / 1000);
+  // Durations come from the monotonic clock, in fractions of a millisecond: the wall clock can be
+  // stepped (NTP) while a fob is on the line. An injected clock (tests) serves for both.
+  const monotonic = o.clock ?? (() => performance.now() / 1000);
   const emit = o.onEvent ?? (() => undefined);
-  const started = clock();
+  const started = monotonic();
   const results: FobResult[] = [];
   const busy = new Map<string, Promise<unknown>>();
   const abort = new AbortController();
@@ -81,8 +84,8 @@ export async function runStation(o: RunStationOptions): Promise<StationSummary> 
     o.ports.kind === 'explicit' ? (o.watch ? presentPaths(o.ports.paths) : [...o.ports.paths]) : listFobPorts(o.ports.usb, o.listPorts);
 
   async function work(port: string): Promise<ProvisionOutcome> {
-    const t0 = clock();
-    emit({ type: 'port', port, state: 'attached', at: t0 });
+    const t0 = monotonic();
+    emit({ type: 'port', port, state: 'attached', at: clock() });
     let conn: FobConnection;
     try {
       conn = await o.connect(port, abort.signal);
@@ -90,8 +93,9 @@ export async function runStation(o: RunStationOptions): Promise<StationSummary> 
       const reason = `cannot open ${port}: ${(e as Error).message}`;
       emit({ type: 'port', port, state: 'open-failed', reason, at: clock() });
       const result: ProvisionOutcome = { outcome: 'interrupted', step: 'hello', reason };
-      results.push({ port, result, elapsed: clock() - t0 });
-      emit({ type: 'fob', port, result, elapsed: clock() - t0, at: clock() });
+      const elapsed = monotonic() - t0;
+      results.push({ port, result, elapsed });
+      emit({ type: 'fob', port, result, elapsed, at: clock() });
       return result;
     }
     let result: ProvisionOutcome;
@@ -104,7 +108,7 @@ export async function runStation(o: RunStationOptions): Promise<StationSummary> 
     } finally {
       await conn.close().catch(() => undefined);
     }
-    const elapsed = clock() - t0;
+    const elapsed = monotonic() - t0;
     results.push({ port, result, elapsed });
     emit({ type: 'fob', port, result, elapsed, at: clock() });
     emitOutbox();
@@ -171,6 +175,6 @@ export async function runStation(o: RunStationOptions): Promise<StationSummary> 
   const count = (k: ProvisionOutcome['outcome']): number => results.filter((r) => r.result.outcome === k).length;
   return {
     done: count('done'), failed: count('failed'), skipped: count('skipped'), interrupted: count('interrupted'), waiting: count('waiting'),
-    results, waitingRegistrations: o.journal.pendingRegistrationCount(), waitingActivations: o.journal.pendingActivationCount(), elapsed: clock() - started,
+    results, waitingRegistrations: o.journal.pendingRegistrationCount(), waitingActivations: o.journal.pendingActivationCount(), elapsed: monotonic() - started,
   };
 }
