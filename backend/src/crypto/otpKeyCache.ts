@@ -2,7 +2,7 @@
  * A bounded memo of "open this stored seed": for one factor's row, the seed its (KEK id,
  * ciphertext) opens to. Validation is the hot path, and opening a seed (an AES-GCM context per
  * call) costs more than the rest of the OTP check; keying the HMAC from a held seed is cheap
- * and is done per use, so an entry is a few hundred bytes rather than a keyed state's objects.
+ * and is done per use, so an entry is about 0.6 KiB rather than a keyed state's 2.5.
  *
  * Correctness never depends on it. The row is read on every request and an entry is used only
  * when the row's KEK id, ciphertext, algorithm and digits match it byte for byte, so a
@@ -11,13 +11,16 @@
  * memo of a function of the row and the keyring, and so it is also safe with several backend
  * processes on one database.
  *
- * What holding it means: the seeds live only in this process's memory, which already holds the KEK that opens every seed in the
- * database for the process's whole life, so the cache adds no new place a seed can be read
- * from; it is never written anywhere. Entries are zeroed when evicted and when the backend
- * closes. `maxEntries: 0` turns it off (every validation opens and zeroes its seed).
+ * What holding it means: the seeds live only in this process's memory, which already holds the
+ * KEK that opens every seed in the database for the process's whole life, so the cache adds no
+ * new place a seed can be read from; this code writes it nowhere (like the KEK, it can reach
+ * swap or a core dump: turn those off on a validation server where that matters). A seed is zeroed when its
+ * entry is evicted or forgotten (unbind, revoke, a replaced app) and when the backend closes.
+ * `maxEntries: 0` turns it off (every validation opens and zeroes its seed).
  *
- * Once the cache is full, a factor is admitted on its second use within a while (see
- * `seenOnce`), so factors used once neither cost an entry nor push out the ones in daily use.
+ * While it has room every factor is admitted; once full, a factor is admitted on its second use
+ * within a while (see `seenOnce`), so factors used once neither cost an entry nor push out the
+ * ones in daily use.
  */
 import { createOtpKey, type OtpAlgorithm, type OtpDigits, type OtpKey } from '@fobkit/protocol/otp';
 
