@@ -14,8 +14,9 @@
  * What holding it means: the seeds live only in this process's memory, which already holds the
  * KEK that opens every seed in the database for the process's whole life, so the cache adds no
  * new place a seed can be read from; this code writes it nowhere (like the KEK, it can reach
- * swap or a core dump: turn those off on a validation server where that matters). A seed is zeroed when its
- * entry is evicted or forgotten (unbind, revoke, a replaced app) and when the backend closes.
+ * swap or a core dump: turn those off on a validation server where that matters). A seed is
+ * zeroed when its entry is evicted or forgotten (unbind, revoke, a replaced app) and when the
+ * backend closes.
  * `maxEntries: 0` turns it off (every validation opens and zeroes its seed).
  *
  * While it has room every factor is admitted; once full, a factor is admitted on its second use
