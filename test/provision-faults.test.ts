@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import {
   BackendClient, LabelWriter, SerialPool, StationJournal, StationOutbox, connectFob, loadStationCredentials, pinRegistrationKey, provisionFob,
-  type ProvisioningSession,
+  type ProvisionFobOptions, type ProvisioningSession,
 } from '@fobkit/provisioner';
 import { Simulator } from '@fobkit/firmware-sim';
 import { runProvision, setUpStationRig, tearDownStationRig, type BackendProcess, type StationEventLine, type StationKeys } from './provision-harness.js';
@@ -33,6 +33,26 @@ const env = (): Record<string, string> => ({ FOBKIT_API_KEY: backend.keys.statio
 async function backendState(serial: string): Promise<string | undefined> {
   const r = await backend.call<{ state?: string }>('support', 'GET', `/v1/tokens/${serial}`);
   return r.status === 200 ? r.body.state : undefined;
+}
+
+/**
+ * The in-process station of the two verification-fault tests (the simulator cannot be told to
+ * answer CALCULATE wrongly, so they alter the answers on the station's side): one simulated fob
+ * on a pty, a journal, an outbox, a session to the fob, and the pipeline options they share.
+ */
+async function inProcessStation(name: string) {
+  const sim = await Simulator.start({ count: 1, rootPublicKey: keys.rootPublicKey, stateDir: join(dir, `fobs-${name}`), transport: 'pty' });
+  const stationDir = join(dir, name);
+  const journal = StationJournal.open({ path: join(stationDir, 'journal.db') });
+  const client = new BackendClient({ baseUrl: backend.url, apiKey: backend.keys.station });
+  const outbox = new StationOutbox({ journal, backend: client });
+  const conn = await connectFob(sim.fob(0).address, { credentials: loadStationCredentials({ stationKey: keys.stationKeyFile }) });
+  const options = async (session: ProvisioningSession): Promise<ProvisionFobOptions> => ({
+    session, journal, outbox, serials: new SerialPool({ journal, backend: client, blockSize: 2 }), labels: new LabelWriter(join(stationDir, 'labels.jsonl')),
+    registrationKey: await pinRegistrationKey({ journal, backend: client }), profile: { algorithm: 'sha1', digits: 6, period: 60, t0: 0 }, batch: 'B', seedMode: 'random',
+    verifyTimes: 3, backendWaitMs: 5000, port: sim.fob(0).address,
+  });
+  return { sim, stationDir, journal, outbox, conn, options };
 }
 
 describe('faults', () => {
@@ -97,17 +117,10 @@ describe('faults', () => {
   });
 
   it('a fob whose CALCULATE disagrees is wiped and set aside, never registered, locked or activated', { timeout: 90_000 }, async () => {
-    // The simulator has no "wrong CALCULATE" control, so this one runs the pipeline in-process
-    // over the real pty session, with CALCULATE answers altered on their way to the station.
-    const sim = await Simulator.start({ count: 1, rootPublicKey: keys.rootPublicKey, stateDir: join(dir, 'fobs-calc'), transport: 'pty' });
-    const stationDir = join(dir, 'calc');
-    const journal = StationJournal.open({ path: join(stationDir, 'journal.db') });
-    const client = new BackendClient({ baseUrl: backend.url, apiKey: backend.keys.station });
-    const outbox = new StationOutbox({ journal, backend: client });
-    const credentials = loadStationCredentials({ stationKey: keys.stationKeyFile });
-    const conn = await connectFob(sim.fob(0).address, { credentials });
+    // The pipeline runs in-process over the real pty session, with CALCULATE answers altered on
+    // their way to the station.
+    const { sim, stationDir, journal, outbox, conn, options } = await inProcessStation('calc');
     try {
-      const registrationKey = await pinRegistrationKey({ journal, backend: client });
       const session: ProvisioningSession = {
         ...conn.session,
         calculate: async (time) => {
@@ -115,11 +128,9 @@ describe('faults', () => {
           return { ...r, code: r.code === '123456' ? '654321' : '123456' };
         },
       };
+      const pipeline = await options(session);
       outbox.start();
-      const result = await provisionFob({
-        session, journal, outbox, serials: new SerialPool({ journal, backend: client, blockSize: 2 }), labels: new LabelWriter(join(stationDir, 'labels.jsonl')),
-        registrationKey, profile: { algorithm: 'sha1', digits: 6, period: 60, t0: 0 }, batch: 'B', seedMode: 'random', verifyTimes: 3, backendWaitMs: 5000, port: sim.fob(0).address,
-      });
+      const result = await provisionFob(pipeline);
       expect(result).toMatchObject({ outcome: 'failed', step: 'verify' });
       expect((result as { reason: string }).reason).toMatch(/^verification failed: fob returned \d{6}, expected \d{6} .*— fob set aside, not locked, seed erased$/);
       const st = sim.fob(0).status();
@@ -146,21 +157,13 @@ describe('faults', () => {
   });
 
   it('killed between journaling a failed verification and wiping: the restart erases the seed and never locks the fob', { timeout: 90_000 }, async () => {
-    const sim = await Simulator.start({ count: 1, rootPublicKey: keys.rootPublicKey, stateDir: join(dir, 'fobs-calc2'), transport: 'pty' });
-    const stationDir = join(dir, 'calc2');
-    const journal = StationJournal.open({ path: join(stationDir, 'journal.db') });
-    const client = new BackendClient({ baseUrl: backend.url, apiKey: backend.keys.station });
-    const outbox = new StationOutbox({ journal, backend: client });
-    const credentials = loadStationCredentials({ stationKey: keys.stationKeyFile });
-    const conn = await connectFob(sim.fob(0).address, { credentials });
+    const { sim, stationDir, journal, conn, options } = await inProcessStation('calc2');
     try {
       const session: ProvisioningSession = { ...conn.session, calculate: async (time) => ({ ...(await conn.session.calculate(time)), code: '000000' }) };
       // The station "dies" the moment the failure is on disk, before the wipe (as SIGKILL would).
       const died = new Error('station killed');
       const result = await provisionFob({
-        session, journal, outbox, serials: new SerialPool({ journal, backend: client, blockSize: 2 }), labels: new LabelWriter(join(stationDir, 'labels.jsonl')),
-        registrationKey: await pinRegistrationKey({ journal, backend: client }), profile: { algorithm: 'sha1', digits: 6, period: 60, t0: 0 }, batch: 'B', seedMode: 'random',
-        verifyTimes: 3, backendWaitMs: 5000, port: sim.fob(0).address,
+        ...(await options(session)),
         onPhase: (step, phase) => {
           if (step === 'verify' && phase === 'fail') throw died;
         },
