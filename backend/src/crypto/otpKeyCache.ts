@@ -85,13 +85,12 @@ function withKey<T>(seed: Uint8Array, algorithm: OtpAlgorithm, digits: OtpDigits
  * rehashes and iteration walks over them: evicting one entry per insert through
  * `keys().next()` would walk every hole left by the evictions before it.
  */
-function trimOldest<V>(map: Map<string, V>, max: number, onDrop: (key: string, value: V) => void): void {
+function trimOldest(map: Map<string, unknown>, max: number): void {
   if (map.size <= max) return;
   let n = map.size - max + (max >> 4);
-  for (const [k, v] of map) {
+  for (const k of map.keys()) {
     if (n-- <= 0) break;
     map.delete(k);
-    onDrop(k, v);
   }
 }
 
@@ -167,7 +166,7 @@ export function createOtpKeyCache(options: { maxEntries?: number } = {}): OtpKey
         remove(e);
       } else if (!seenOnce.delete(id) && entries.size >= maxEntries) {
         seenOnce.set(id, true);
-        trimOldest(seenOnce, maxEntries, () => undefined);
+        trimOldest(seenOnce, maxEntries);
         return once(source, fn);
       }
       // The opened seed itself becomes the entry: no second copy to zero. Opened before a slot

@@ -79,17 +79,10 @@ export async function validateCode(ctx: BackendContext, user: string, code: stri
     serial, tSeedEnc, tKekId, tAlgorithm, tDigits, tPeriod, tT0, tEnabled, tLastStep,
     anchorTime, anchorOffset, anchorErr, rateLo, rateHi, tFailCount, tFailLast, tLockedUntil,
   ] = f;
-  // The app factor is read only when the fob cannot decide: most logins are a fob's right code.
-  let app: AppRow | undefined;
-  let appLoaded = false;
-  const loadApp = async (): Promise<AppRow | undefined> => {
-    if (!appLoaded) {
-      app = await db.values<AppRow>(APP_SQL, [user]);
-      appLoaded = true;
-    }
-    return app;
-  };
-  if (serial === null && !(await loadApp())) return { ok: false, reason: 'no-factor' };
+  // The app factor is read only when the fob cannot decide (most logins are a fob's right code):
+  // here when there is no fob, else below, after the fob did not match.
+  const appWithoutFob = serial === null ? await db.values<AppRow>(APP_SQL, [user]) : undefined;
+  if (serial === null && !appWithoutFob) return { ok: false, reason: 'no-factor' };
 
   const userVerdict = throttleVerdict({ failCount: uFailCount, failLast: uFailLast, lockedUntil: uLockedUntil }, now, policy.throttle);
   if (!userVerdict.allowed) return { ok: false, reason: userVerdict.reason, retryAfter: userVerdict.retryAfter };
@@ -124,7 +117,7 @@ export async function validateCode(ctx: BackendContext, user: string, code: stri
       }
     }
   }
-  const a = await loadApp();
+  const a = serial === null ? appWithoutFob : await db.values<AppRow>(APP_SQL, [user]);
   if (a && code.length === a[4]) {
     const [appId, aSeedEnc, kid, aAlgorithm, aDigits, aPeriod, aLastStep] = a;
     const id = aad.appSeed(appId);
