@@ -77,10 +77,13 @@ describe('fobkit provision end to end', () => {
         for (const f of sim.fobs) {
           const rec = journal.findFobBySerial(f.status().serial!)!;
           expect(Math.abs(rec.clockOffset!)).toBeLessThan(1);
+          // SET_TIME runs after the seed is journaled; the offset it measured is the one registered.
+          const token = await backend.call<{ clockOffset: number }>('support', 'GET', `/v1/tokens/${rec.serial}`);
+          expect(token.body.clockOffset).toBe(rec.clockOffset);
           expect(Math.abs(f.status().trueOffset ?? Infinity)).toBeLessThan(1);
           // Every step, before and after, on this fob's record (HELLO's 'begin' precedes knowing which fob it is).
-          expect(journal.stepsOf(rec.id).filter((x) => x.phase === 'begin').map((x) => x.step)).toEqual(['session', 'state-check', 'assign-serial', 'set-serial', 'set-time', 'generate-seed', 'journal-seed', 'program-seed', 'verify', 'register', 'lock', 'activate', 'label']);
-          expect(journal.stepsOf(rec.id).filter((x) => x.phase === 'end').map((x) => x.step)).toEqual(['hello', 'session', 'state-check', 'assign-serial', 'set-serial', 'set-time', 'generate-seed', 'journal-seed', 'program-seed', 'verify', 'register', 'lock', 'activate', 'label']);
+          expect(journal.stepsOf(rec.id).filter((x) => x.phase === 'begin').map((x) => x.step)).toEqual(['session', 'state-check', 'assign-serial', 'set-serial', 'generate-seed', 'journal-seed', 'set-time', 'program-seed', 'verify', 'register', 'lock', 'activate', 'label']);
+          expect(journal.stepsOf(rec.id).filter((x) => x.phase === 'end').map((x) => x.step)).toEqual(['hello', 'session', 'state-check', 'assign-serial', 'set-serial', 'generate-seed', 'journal-seed', 'set-time', 'program-seed', 'verify', 'register', 'lock', 'activate', 'label']);
         }
       } finally {
         journal.close();

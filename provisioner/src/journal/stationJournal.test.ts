@@ -98,6 +98,35 @@ describe('StationJournal', () => {
     expect(journal.getFob(fob.id).stage).toBe('locked');
   });
 
+  it('a durable commit starts its sync at once; a failed sync fails every later flush, even if the disk recovers', async () => {
+    const fob = journal.createFob({ deviceKey: 'aa', batch: 'B' });
+    const syncs: string[] = [];
+    const internals = journal as unknown as { wal: Promise<{ datasync(): Promise<void>; close(): Promise<void> }> | undefined };
+    internals.wal = Promise.resolve({ datasync: async () => { syncs.push('sync'); }, close: async () => undefined });
+    journal.holdRegistration(fob.id, payload('FK00000013'));
+    // Started by the commit itself, before anyone awaits it.
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(syncs).toEqual(['sync']);
+    await journal.flush();
+    expect(syncs).toEqual(['sync']);
+
+    let failNext = true;
+    internals.wal = Promise.resolve({
+      datasync: async () => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('EIO');
+        }
+      },
+      close: async () => undefined,
+    });
+    journal.releaseRegistration(journal.liveRegistration(fob.id)!.id);
+    await expect(journal.flush()).rejects.toMatchObject({ code: 'JOURNAL_FAILED' });
+    // After a failed fdatasync the dirty pages may be gone: a later sync that succeeds proves nothing.
+    await expect(journal.flush()).rejects.toMatchObject({ code: 'JOURNAL_FAILED' });
+  });
+
   it('the outbox reads use the pending-only indexes, not a scan of the whole shift; a v1 journal is migrated', () => {
     journal.close();
     const db = new Database(join(dir, 'station.db'));

@@ -6,12 +6,15 @@
  * Durability: every commit survives a killed process (WAL, `synchronous = NORMAL`). With
  * `sync: 'full'` the commits that the invariants rest on (a serial given to a fob, a seed
  * journaled, a registration released or acknowledged, a fob locked or set aside) are marked
- * durable, and {@link StationJournal.flush} fdatasyncs the WAL file before the station acts on
- * them (what `synchronous = FULL` does at each commit, but on libuv's thread pool: an fsync costs
- * 2-5 ms here, and better-sqlite3 doing it on the main thread stalled every other port; measured
- * in bench:provision). The pipeline flushes at the start of every step. Every state change that must be atomic with another (a seed
- * journaled + its held registration, a verification + releasing the registration to the outbox,
- * a LOCK + its activation item) is one transaction.
+ * durable: the fdatasync of the WAL file starts as soon as such a commit is made, on libuv's
+ * thread pool (what `synchronous = FULL` does at each commit, but off the main thread: an fsync
+ * costs 0.2-5 ms, and better-sqlite3 doing it on the main thread stalled every other port;
+ * measured in bench:provision), and {@link StationJournal.flush} waits for it. The pipeline
+ * waits only before a step that acts on what was made durable (SET_SERIAL, PROGRAM_SEED, a
+ * registration leaving, LOCK), so the sync runs while the fob answers the steps in between.
+ * Every state change that must be atomic with another (a seed journaled + its held registration,
+ * a verification + releasing the registration to the outbox, a LOCK + its activation item) is
+ * one transaction.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -154,6 +157,8 @@ export class StationJournal {
   private durableDepth = 0;
   private dirty = false;
   private flushing: Promise<void> | undefined;
+  /** A failed sync is final: after a failed fdatasync the kernel may have dropped the dirty pages, so a retry that succeeds proves nothing. */
+  private syncFailure: StationError | undefined;
   private wal: Promise<FileHandle> | undefined;
   private readonly statements = new Map<string, Database.Statement>();
 
@@ -206,8 +211,10 @@ export class StationJournal {
   /** Closes the database (a final checkpoint makes everything durable). */
   close(): void {
     if (this.db.open) this.db.close();
-    void this.wal?.then((h) => h.close()).catch(() => undefined);
+    const wal = this.wal;
     this.wal = undefined;
+    // A sync still in flight finishes on its handle before the handle closes.
+    if (wal) void Promise.resolve(this.flushing).catch(() => undefined).then(() => wal).then((h) => h.close()).catch(() => undefined);
   }
 
   /**
@@ -216,7 +223,8 @@ export class StationJournal {
    * @throws StationError JOURNAL_FAILED when the sync fails.
    */
   async flush(): Promise<void> {
-    while (this.dirty || this.flushing) {
+    if (this.syncFailure) throw this.syncFailure;
+    while ((this.dirty && this.db.open) || this.flushing) {
       if (this.flushing) {
         await this.flushing;
         continue;
@@ -228,7 +236,8 @@ export class StationJournal {
           await (await this.wal).datasync();
         } catch (cause) {
           this.wal = undefined;
-          throw new StationError('JOURNAL_FAILED', `cannot sync the journal ${this.path}: ${(cause as Error).message}`, { cause });
+          this.syncFailure = new StationError('JOURNAL_FAILED', `cannot sync the journal ${this.path}: ${(cause as Error).message}`, { cause });
+          throw this.syncFailure;
         }
       })().finally(() => {
         this.flushing = undefined;
@@ -257,7 +266,11 @@ export class StationJournal {
     this.durableDepth = durable ? 1 : 0;
     try {
       const r = this.db.transaction(fn)();
-      if (durable && this.fullSync) this.dirty = true;
+      if (durable && this.fullSync) {
+        this.dirty = true;
+        // Started now, awaited by whoever acts on this commit; a failure is kept for that flush().
+        this.flush().catch(() => undefined);
+      }
       return r;
     } finally {
       this.depth = 0;
@@ -391,6 +404,11 @@ export class StationJournal {
   latestRegistration(fobId: number): RegistrationRecord | undefined {
     const r = this.st('SELECT * FROM registrations WHERE fob_id = ? ORDER BY id DESC LIMIT 1').get(fobId) as Row | undefined;
     return r && toRegistration(r);
+  }
+
+  /** The fob's clock offset, measured after its seed was journaled, into the held registration. */
+  setHeldClockOffset(id: number, clockOffset: number): void {
+    this.st("UPDATE registrations SET clock_offset = ? WHERE id = ? AND status = 'held'").run(clockOffset, id);
   }
 
   /** Verification passed: the held registration goes to the outbox and the fob to `verified`. */

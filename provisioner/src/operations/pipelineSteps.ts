@@ -11,9 +11,9 @@ export const PIPELINE_STEPS = [
   'state-check', // journal × fob state: program, resume, leave alone or explain
   'assign-serial', // a serial from the block reserved at the backend
   'set-serial', // SET_SERIAL
-  'set-time', // SET_TIME from the station clock, offset measured before and after
   'generate-seed', // random or derived seed, in memory only
   'journal-seed', // the seed sealed to the backend's registration key, journaled (held)
+  'set-time', // SET_TIME from the station clock, offset measured before and after (while the held seed syncs)
   'program-seed', // PROGRAM_SEED over the secure session
   'verify', // CALCULATE at station-chosen times == the station's own codes
   'register', // the registration acknowledged by the backend (via the outbox)
@@ -29,8 +29,8 @@ export const FOB_STAGES = [
   'new',
   'serial-assigned',
   'serial-set',
-  'time-set',
   'seed-journaled',
+  'time-set',
   'seed-programmed',
   'verified',
   'registered',

@@ -89,6 +89,15 @@ class StepFailed extends Error {
   }
 }
 
+/**
+ * The steps that act on what earlier steps made durable: SET_SERIAL (the serial's assignment),
+ * PROGRAM_SEED (the held seed), the registration leaving for the backend (its release), LOCK (the
+ * backend's acknowledgement) and the label (the lock). They wait for the journal's sync. The
+ * others (the session, SET_TIME, CALCULATE, local work, the activation of a fob whose LOCK is
+ * journaled and which a restarted station activates again) run while it is in flight.
+ */
+const ACTS_ON_DURABLE: ReadonlySet<PipelineStep> = new Set<PipelineStep>(['set-serial', 'program-seed', 'register', 'lock', 'label']);
+
 function seedCheck(secret: Uint8Array): Uint8Array {
   return sha256(secret).subarray(0, 8);
 }
@@ -113,9 +122,9 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
   /** Journals begin, runs `fn`, then journals end together with `commit` in one transaction. */
   async function step<T>(name: PipelineStep, fn: () => Promise<T>, finish?: (r: T) => { detail?: Record<string, unknown>; commit?: () => void; durable?: boolean }): Promise<T> {
     current = name;
-    // Whatever the last steps made durable (a serial, a held seed, a release, an ack, a lock)
-    // is on disk before this step acts on the fob or the backend.
-    await journal.flush();
+    // Whatever the last steps made durable (a serial, a held seed, a release, an ack, a lock) is
+    // on disk before a step acts on it; the other steps run while that sync is in flight.
+    if (ACTS_ON_DURABLE.has(name)) await journal.flush();
     journal.recordStep(fob?.id ?? null, name, 'begin', undefined, port);
     emit({ type: 'step', port, step: name, phase: 'begin', serial: serialOf(), at: clock() });
     onPhase(name, 'begin');
@@ -261,7 +270,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
       if (state === 'blank' || state === 'serialised') {
         if (verified) skip(`the journal says ${fob.serial} was verified but the fob is ${state}: left alone, report it`);
         if (live) journal.cancelRegistration(live.id);
-        from = state === 'blank' ? (fob.serial ? 'set-serial' : 'assign-serial') : 'set-time';
+        from = state === 'blank' ? (fob.serial ? 'set-serial' : 'assign-serial') : 'generate-seed';
         return;
       }
       if (state === 'programmed') {
@@ -278,13 +287,13 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
           skip(`fob ${hello.serial ?? '?'} is programmed but this station never journaled a seed for it: left alone, report it`);
         }
         heldSeedOnFob = true;
-        from = seedMode === 'derived' ? 'generate-seed' : 'set-time';
+        from = 'generate-seed';
         return;
       }
       skip(`fob reports an unknown state '${state}': left alone`);
     }, () => ({ detail: { state, journal: fob?.stage ?? null, resumeFrom: from, resumed }, commit: () => undefined }));
 
-    const order: PipelineStep[] = ['assign-serial', 'set-serial', 'set-time', 'generate-seed', 'journal-seed', 'program-seed', 'verify', 'register', 'lock', 'activate', 'label'];
+    const order: PipelineStep[] = ['assign-serial', 'set-serial', 'generate-seed', 'journal-seed', 'set-time', 'program-seed', 'verify', 'register', 'lock', 'activate', 'label'];
     const runs = (s: PipelineStep): boolean => order.indexOf(s) >= order.indexOf(from);
     const f = (): FobRecord => fob!;
 
@@ -310,22 +319,6 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
       await step('set-serial', () => session.setSerial(serial), (r) => ({ detail: { serial: r.serial, state: r.state }, commit: () => journal.updateFob(f().id, { stage: 'serial-set' }) }));
     }
 
-    if (runs('set-time')) {
-      await step('set-time', async () => {
-        const a = clock();
-        const before = await session.getStatus();
-        const b = clock();
-        const initialOffset = before.timeValid ? before.time - (a + b) / 2 : null;
-        // The fob sets its clock when the request arrives, about half a round trip after it left.
-        await session.setTime(clock() + (b - a) / 2);
-        const c = clock();
-        const after = await session.getStatus();
-        const d = clock();
-        const clockOffset = Math.round((after.time - (c + d) / 2) * 1000) / 1000;
-        return { initialOffset, clockOffset, rtt: d - c };
-      }, (r) => ({ detail: r, commit: () => journal.updateFob(f().id, { stage: 'time-set', initialOffset: r.initialOffset, clockOffset: r.clockOffset }) }));
-    }
-
     let registrationId: number | undefined;
     if (runs('generate-seed')) {
       await step('generate-seed', async () => {
@@ -341,11 +334,35 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
           return journal.holdRegistration(f().id, {
             serial, model: f().model ?? hello.model, sealedSecret: sealed, kid: options.registrationKey.kid,
             algorithm: profile.algorithm, digits: profile.digits, period: profile.period, t0: profile.t0,
-            batch, provisionedAt: Math.floor(clock()), clockOffset: f().clockOffset ?? 0,
+            batch, provisionedAt: Math.floor(clock()), clockOffset: 0, // measured by set-time, next
           });
         }, (reg) => ({ detail: { registration: reg.id, kid: reg.kid } }));
         registrationId = journal.liveRegistration(f().id)!.id;
       }
+
+      // SET_TIME comes after the seed is journaled, not before: it needs nothing durable, so its
+      // three round trips run while the held seed syncs to disk, which PROGRAM_SEED waits for.
+      // The offset it measures goes into the held registration, made durable by its release.
+      const heldId = registrationId;
+      await step('set-time', async () => {
+        const a = clock();
+        const before = await session.getStatus();
+        const b = clock();
+        const initialOffset = before.timeValid ? before.time - (a + b) / 2 : null;
+        // The fob sets its clock when the request arrives, about half a round trip after it left.
+        await session.setTime(clock() + (b - a) / 2);
+        const c = clock();
+        const after = await session.getStatus();
+        const d = clock();
+        const clockOffset = Math.round((after.time - (c + d) / 2) * 1000) / 1000;
+        return { initialOffset, clockOffset, rtt: d - c };
+      }, (r) => ({
+        detail: r,
+        commit: () => {
+          journal.updateFob(f().id, { stage: 'time-set', initialOffset: r.initialOffset, clockOffset: r.clockOffset });
+          journal.setHeldClockOffset(heldId, r.clockOffset);
+        },
+      }));
 
       await step('program-seed', async () => {
         let r: { state: string; check: Uint8Array } | undefined;
