@@ -225,6 +225,8 @@ describe('sealed envelopes', () => {
 
   it('opens with the right key and context', () => {
     expect(openSealed({ recipientPrivateKey: privateKey, envelope, context: 'seed:FK00000013' })).toEqual(secret);
+    // The public key the caller keeps (as the backend does) opens it the same.
+    expect(openSealed({ recipientPrivateKey: privateKey, recipientPublicKey: publicKey, envelope, context: 'seed:FK00000013' })).toEqual(secret);
   });
   it('refuses a wrong key, a wrong context, a tampered or truncated envelope', () => {
     const code = (f: () => unknown) => {
@@ -237,6 +239,8 @@ describe('sealed envelopes', () => {
     };
     expect(code(() => openSealed({ recipientPrivateKey: generateSealKeyPair().privateKey, envelope, context: 'seed:FK00000013' }))).toBe('SEAL_FAILED');
     expect(code(() => openSealed({ recipientPrivateKey: privateKey, envelope, context: 'seed:FK00000021' }))).toBe('SEAL_FAILED');
+    // A public key that is not the private key's: bound into the key derivation, so it fails.
+    expect(code(() => openSealed({ recipientPrivateKey: privateKey, recipientPublicKey: generateSealKeyPair().publicKey, envelope, context: 'seed:FK00000013' }))).toBe('SEAL_FAILED');
     const bad = Uint8Array.from(envelope);
     bad[50]! ^= 1;
     expect(code(() => openSealed({ recipientPrivateKey: privateKey, envelope: bad, context: 'seed:FK00000013' }))).toBe('SEAL_FAILED');

@@ -144,7 +144,7 @@ export async function registerToken(ctx: BackendContext, actor: string, input: R
   const privateKey = ctx.keyring.decrypt(reg.kek_id, reg.private_enc, aad.registrationKey(reg.kid));
   let secret: Uint8Array;
   try {
-    secret = openSealed({ recipientPrivateKey: privateKey, envelope: input.sealedSecret, context: `seed:${serial}` });
+    secret = openSealed({ recipientPrivateKey: privateKey, recipientPublicKey: new Uint8Array(reg.public_key), envelope: input.sealedSecret, context: `seed:${serial}` });
   } catch (cause) {
     throw new BackendError('SEAL_FAILED', `sealedSecret does not open for seed:${serial} under registration key ${input.kid}`, { cause });
   } finally {

@@ -34,6 +34,12 @@ export interface SealOptions {
 
 export interface OpenOptions {
   recipientPrivateKey: Uint8Array;
+  /**
+   * The recipient's public key, when the caller keeps it (a backend stores its registration
+   * key's): saves deriving it, a quarter of the cost of opening. A wrong one makes the envelope
+   * fail to open (it is bound into the key derivation), never open wrongly.
+   */
+  recipientPublicKey?: Uint8Array;
   envelope: Uint8Array;
   context: string;
 }
@@ -89,7 +95,7 @@ export function openSealed(options: OpenOptions): Uint8Array {
   if (envelope[0] !== SEAL_VERSION) throw new ProtocolError('SEAL_FAILED', `sealed envelope version ${envelope[0]} is not supported`);
   const ephPub = envelope.subarray(1, 33);
   const nonce = envelope.subarray(33, HEADER_BYTES);
-  const recipientPub = x25519PublicKey(recipientPrivateKey);
+  const recipientPub = options.recipientPublicKey ?? x25519PublicKey(recipientPrivateKey);
   const shared = x25519SharedSecretOrUndefined(recipientPrivateKey, ephPub);
   if (!shared) throw new ProtocolError('SEAL_FAILED', 'sealed envelope carries an invalid ephemeral key');
   const key = deriveKey(shared, ephPub, recipientPub, context);
