@@ -7,6 +7,7 @@
  * no locked fob the backend does not know, no serial used twice; after the restart the fob is
  * done, and the code on its display is the one the backend expects.
  */
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +37,36 @@ const CRASH_POINTS = [
 ] as const;
 const DERIVED_POINTS = ['program-seed:applied', 'verify:applied'] as const;
 
+/**
+ * A power cut also takes back the journal's commits that were not yet synced, which a SIGKILL
+ * does not. The station syncs before SET_SERIAL, PROGRAM_SEED and a registration leaving, not
+ * before LOCK or the activation: these cases kill it there and then roll the journal back as a
+ * power cut could have, and the restart must still finish the fob.
+ */
+const POWER_CUT_POINTS: { point: string; lost: string; rollBack: (db: Database.Database, fobId: number) => void; offline?: RegExp }[] = [
+  {
+    // The backend acknowledged the registration, and LOCK went out and was applied. Restarted
+    // first with the backend out of reach (else the outbox's first delivery at start may win
+    // the race to the fob's state check), the station knows the fob is locked and waits.
+    point: 'lock:applied',
+    lost: "the backend's acknowledgement",
+    offline: /^backend unreachable: registration waiting in the outbox \(1 waiting\); fob locked, its registration to be confirmed again/,
+    rollBack: (db, fobId) => {
+      db.prepare("UPDATE registrations SET status = 'pending', acknowledged_at = NULL WHERE fob_id = ? AND status = 'acknowledged'").run(fobId);
+      db.prepare("UPDATE fobs SET stage = 'verified' WHERE id = ?").run(fobId);
+    },
+  },
+  {
+    // LOCK was journaled with its activation item; the activation is about to leave.
+    point: 'activate:begin',
+    lost: 'the LOCK and its activation item',
+    rollBack: (db, fobId) => {
+      db.prepare('DELETE FROM activations WHERE fob_id = ?').run(fobId);
+      db.prepare("UPDATE fobs SET stage = 'registered' WHERE id = ?").run(fobId);
+    },
+  },
+];
+
 let dir: string;
 let keys: StationKeys;
 let backend: BackendProcess;
@@ -47,7 +78,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'fobkit-provision-crash-'));
   keys = makeStationKeys(join(dir, 'keys'));
   backend = await startBackendProcess(join(dir, 'backend'));
-  sim = await Simulator.start({ count: CRASH_POINTS.length + DERIVED_POINTS.length, rootPublicKey: keys.rootPublicKey, stateDir: join(dir, 'fobs'), transport: 'pty' });
+  sim = await Simulator.start({ count: CRASH_POINTS.length + DERIVED_POINTS.length + POWER_CUT_POINTS.length, rootPublicKey: keys.rootPublicKey, stateDir: join(dir, 'fobs'), transport: 'pty' });
   batchKeyFile = join(dir, 'batch.key');
   writeFileSync(batchKeyFile, randomBytes(32).toString('hex'), { mode: 0o600 });
 }, 120_000);
@@ -83,8 +114,9 @@ async function checkInvariants(fob: SimulatedFob, journalPath: string): Promise<
   }
 }
 
-function crashCase(point: string, index: number, seedMode: 'random' | 'derived'): void {
-  it.concurrent(`killed at ${point} (${seedMode}) → restart finishes the fob, invariants hold`, { timeout: 120_000 }, async () => {
+function crashCase(point: string, index: number, seedMode: 'random' | 'derived', powerCut?: (typeof POWER_CUT_POINTS)[number]): void {
+  const title = powerCut ? `power cut at ${point}, ${powerCut.lost} lost` : `killed at ${point} (${seedMode})`;
+  it.concurrent(`${title} → restart finishes the fob, invariants hold`, { timeout: 120_000 }, async () => {
     const fob = sim.fob(index);
     const stationDir = join(dir, `station-${index}`);
     const journal = join(stationDir, 'journal.db');
@@ -95,7 +127,24 @@ function crashCase(point: string, index: number, seedMode: 'random' | 'derived')
     expect(crashed.signal, `station should have killed itself at ${point}: ${crashed.stderr} ${JSON.stringify(crashed.summary?.results)}`).toBe('SIGKILL');
     const [step] = point.split(':');
     expect(crashed.events.some((e) => e.event === 'step' && e.step === step && e.phase === 'begin')).toBe(true);
+    if (powerCut) {
+      const db = new Database(journal);
+      try {
+        const rec = db.prepare('SELECT id FROM fobs WHERE serial = ?').get(fob.status().serial) as { id: number };
+        powerCut.rollBack(db, rec.id);
+      } finally {
+        db.close();
+      }
+    }
     await checkInvariants(fob, journal);
+
+    if (powerCut?.offline) {
+      const offlineArgs = args.map((a) => (a === backend.url ? 'http://127.0.0.1:9' : a));
+      const offline = await runProvision({ args: [...offlineArgs, '--backend-wait', '1'], env });
+      expect(offline.summary, offline.stderr).toMatchObject({ done: 0, waiting: 1 });
+      expect(offline.summary!.results).toMatchObject([{ outcome: 'waiting', reason: expect.stringMatching(powerCut.offline) }]);
+      await checkInvariants(fob, journal);
+    }
 
     const restarted = await runProvision({ args, env });
     expect(restarted.stderr).toBe('');
@@ -120,9 +169,10 @@ function crashCase(point: string, index: number, seedMode: 'random' | 'derived')
 describe('crash matrix', () => {
   CRASH_POINTS.forEach((p, i) => crashCase(p, i, 'random'));
   DERIVED_POINTS.forEach((p, i) => crashCase(p, CRASH_POINTS.length + i, 'derived'));
+  POWER_CUT_POINTS.forEach((p, i) => crashCase(p.point, CRASH_POINTS.length + DERIVED_POINTS.length + i, 'random', p));
 
   it('no serial was used twice across the whole matrix', () => {
-    expect(usedSerials).toHaveLength(CRASH_POINTS.length + DERIVED_POINTS.length);
+    expect(usedSerials).toHaveLength(CRASH_POINTS.length + DERIVED_POINTS.length + POWER_CUT_POINTS.length);
     expect(new Set(usedSerials).size).toBe(usedSerials.length);
   });
 });

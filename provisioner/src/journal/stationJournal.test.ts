@@ -92,10 +92,10 @@ describe('StationJournal', () => {
 
   it('refuses a durable transaction nested in a non-durable one (its commit would not be fsynced)', () => {
     const fob = journal.createFob({ deviceKey: 'aa', batch: 'B' });
-    expect(() => journal.transaction(() => journal.recordLocked(fob.id, 'FK00000013'))).toThrow(/durable/);
+    expect(() => journal.transaction(() => journal.holdRegistration(fob.id, payload('FK00000013')))).toThrow(/durable/);
     expect(journal.getFob(fob.id).stage).toBe('new');
-    journal.transaction(() => journal.recordLocked(fob.id, 'FK00000013'), { durable: true });
-    expect(journal.getFob(fob.id).stage).toBe('locked');
+    journal.transaction(() => journal.holdRegistration(fob.id, payload('FK00000013')), { durable: true });
+    expect(journal.getFob(fob.id).stage).toBe('seed-journaled');
   });
 
   it('a durable commit starts its sync at once; a failed sync fails every later flush, even if the disk recovers', async () => {

@@ -4,14 +4,17 @@
  * of registrations and activations. It is what a station killed at any instant restarts from.
  *
  * Durability: every commit survives a killed process (WAL, `synchronous = NORMAL`). With
- * `sync: 'full'` the commits that the invariants rest on (a serial given to a fob, a seed
- * journaled, a registration released or acknowledged, a fob locked or set aside) are marked
- * durable: the fdatasync of the WAL file starts as soon as such a commit is made, on libuv's
- * thread pool (what `synchronous = FULL` does at each commit, but off the main thread: an fsync
- * costs 0.2-5 ms, and better-sqlite3 doing it on the main thread stalled every other port;
- * measured in bench:provision), and {@link StationJournal.flush} waits for it. The pipeline
- * waits only before a step that acts on what was made durable (SET_SERIAL, PROGRAM_SEED, a
- * registration leaving, LOCK), so the sync runs while the fob answers the steps in between.
+ * `sync: 'full'` the commits that a power cut must not take back are marked durable: a serial
+ * given to a fob (before SET_SERIAL: no serial twice), a seed journaled (before PROGRAM_SEED: no
+ * seed only on a fob), a registration released (before it leaves: the backend never holds a seed
+ * the journal forgot), a fob set aside. The fdatasync of the WAL file starts as soon as such a
+ * commit is made, on libuv's thread pool (what `synchronous = FULL` does at each commit, but off
+ * the main thread: an fsync costs 0.2-5 ms, and better-sqlite3 doing it on the main thread
+ * stalled every other port; measured in bench:provision), and {@link StationJournal.flush} waits
+ * for it. The pipeline waits only before a step that acts on what was made durable, so the sync
+ * runs while the fob answers the steps in between. The backend's acknowledgement and the LOCK
+ * are not synced: what they record is also on the fob and at the backend, and a restarted
+ * station reads it back from there.
  * Every state change that must be atomic with another (a seed journaled + its held registration,
  * a verification + releasing the registration to the outbox, a LOCK + its activation item) is
  * one transaction.
@@ -446,14 +449,19 @@ export class StationJournal {
     this.st('UPDATE registrations SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?').run(error, nextAttemptAt, id);
   }
 
-  /** The backend has the registration: fob to `registered` (unless already further). */
+  /**
+   * The backend has the registration: fob to `registered` (unless already further). Not synced
+   * before LOCK: what LOCK needs is that the backend knows the fob, and it does; a station that
+   * loses this commit to a power cut sends the registration again and the backend answers the
+   * identical one as registered.
+   */
   acknowledgeRegistration(id: number): void {
     this.transaction(() => {
       const reg = this.getRegistration(id);
       this.st("UPDATE registrations SET status = 'acknowledged', attempts = attempts + 1, last_error = NULL, acknowledged_at = ? WHERE id = ?").run(this.clock(), id);
       const fob = this.getFob(reg.fobId);
       if (fob.stage === 'verified') this.updateFob(fob.id, { stage: 'registered' });
-    }, { durable: true });
+    });
   }
 
   /** Count of registrations waiting for the backend (verified, not yet acknowledged). */
@@ -463,12 +471,16 @@ export class StationJournal {
 
   // ---- activations (outbox) -----------------------------------------------------------------
 
-  /** The fob was locked: its stage and an activation item, in one transaction. */
+  /**
+   * The fob was locked: its stage and an activation item, in one transaction. Not synced before
+   * the activation leaves: a station that loses it finds the fob locked and registered, and
+   * journals the lock and activates again (the backend answers an active fob as unchanged).
+   */
   recordLocked(fobId: number, serial: string): void {
     this.transaction(() => {
       this.updateFob(fobId, { stage: 'locked' });
       this.st("INSERT OR IGNORE INTO activations (serial, fob_id, status, next_attempt_at, created_at) VALUES (?, ?, 'pending', ?, ?)").run(serial, fobId, this.clock(), this.clock());
-    }, { durable: true });
+    });
   }
 
   getActivation(serial: string): ActivationRecord | undefined {

@@ -91,12 +91,12 @@ class StepFailed extends Error {
 
 /**
  * The steps that act on what earlier steps made durable: SET_SERIAL (the serial's assignment),
- * PROGRAM_SEED (the held seed), the registration leaving for the backend (its release), LOCK (the
- * backend's acknowledgement) and the label (the lock). They wait for the journal's sync. The
- * others (the session, SET_TIME, CALCULATE, local work, the activation of a fob whose LOCK is
- * journaled and which a restarted station activates again) run while it is in flight.
+ * PROGRAM_SEED (the held seed) and the registration leaving for the backend (its release). They
+ * wait for the journal's sync; the others (the session, SET_TIME, CALCULATE, local work, LOCK
+ * and the activation, whose records a restarted station rebuilds from the fob and the backend)
+ * run while it is in flight.
  */
-const ACTS_ON_DURABLE: ReadonlySet<PipelineStep> = new Set<PipelineStep>(['set-serial', 'program-seed', 'register', 'lock', 'label']);
+const ACTS_ON_DURABLE: ReadonlySet<PipelineStep> = new Set<PipelineStep>(['set-serial', 'program-seed', 'register']);
 
 function seedCheck(secret: Uint8Array): Uint8Array {
   return sha256(secret).subarray(0, 8);
@@ -116,6 +116,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
   let current: PipelineStep = 'hello';
   let secret: Uint8Array | undefined;
   let resumed = false;
+  let done = false;
 
   const serialOf = (): string | undefined => fob?.serial ?? undefined;
 
@@ -234,6 +235,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
     // ---- state check: program, resume, leave alone, or explain ----------------------------
     let from: PipelineStep = 'assign-serial';
     let heldSeedOnFob = false;
+    let lockedBeforeAck = false;
     await step('state-check', async () => {
       if (!fob) throw new TypeError('no journal record after HELLO');
       if (known && fob.outcome === 'failed') {
@@ -251,6 +253,15 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
           if (fob.stage === 'registered') journal.recordLocked(fob.id, fob.serial);
           resumed = true;
           from = 'activate';
+          return;
+        }
+        if (known && fob.serial === hello.serial && fob.stage === 'verified' && journal.liveRegistration(fob.id)?.status === 'pending') {
+          // LOCK went out once the backend acknowledged the registration, and that acknowledgement
+          // was lost with the journal's unsynced tail (a power cut): the station asks again, the
+          // backend answers the identical registration as registered, and the lock is journaled.
+          resumed = true;
+          lockedBeforeAck = true;
+          from = 'register';
           return;
         }
         if (known) skip(`fob ${hello.serial ?? '?'} is locked but this station never had its registration acknowledged: left alone, report it to support`);
@@ -404,13 +415,16 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
         }
         if (delivery === 'timeout') {
           const waiting = journal.pendingRegistrationCount();
-          return { outcome: 'waiting', serial, reason: `backend unreachable: registration waiting in the outbox (${waiting} waiting); fob programmed and verified but NOT locked — plug it in again once the backend is back (${outbox.lastDeliveryError ?? 'no answer'})` };
+          const fobState = lockedBeforeAck ? 'fob locked, its registration to be confirmed again' : 'fob programmed and verified but NOT locked';
+          return { outcome: 'waiting', serial, reason: `backend unreachable: registration waiting in the outbox (${waiting} waiting); ${fobState} — plug it in again once the backend is back (${outbox.lastDeliveryError ?? 'no answer'})` };
         }
       }
     }
 
-    if (runs('lock')) {
-      await step('lock', () => session.lock(serial), () => ({ commit: () => journal.recordLocked(f().id, serial), durable: true }));
+    if (runs('lock') && lockedBeforeAck) {
+      journal.recordLocked(f().id, serial);
+    } else if (runs('lock')) {
+      await step('lock', () => session.lock(serial), () => ({ commit: () => journal.recordLocked(f().id, serial) }));
     }
 
     let activationPending = false;
@@ -424,6 +438,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
       labels.write({ serial, model: f().model ?? hello.model, batch: f().batch, date: new Date(at * 1000).toISOString().slice(0, 10) });
     }, () => ({ detail: { labels: labels.path }, commit: () => journal.updateFob(f().id, { stage: 'done', outcome: 'done', labelWritten: true }) }));
 
+    done = true;
     return { outcome: 'done', serial, resumed, activationPending };
   } catch (e) {
     if (e instanceof StepFailed) return e.result;
@@ -440,6 +455,9 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
     return { outcome: 'failed', serial: serialOf(), step: current, reason: `${reason} — fob not locked` };
   } finally {
     secret?.fill(0);
-    await journal.flush();
+    // A fob that ends otherwise may leave a durable record no step waited for (a failure that
+    // sets it aside). A done fob's durable records were all waited for before their steps; the
+    // sync in flight now is other ports' business.
+    if (!done) await journal.flush();
   }
 }
