@@ -6,6 +6,7 @@
  */
 import { SerialPort } from 'serialport';
 import { TransportError, type Transport } from '@fobkit/protocol/client';
+import { pollerDirectBinding } from './pollerDirectBinding.js';
 
 export interface SerialPortTransportOptions {
   path: string;
@@ -24,7 +25,7 @@ export class SerialPortTransport implements Transport {
   constructor(options: SerialPortTransportOptions) {
     if (typeof options.path !== 'string' || options.path.length === 0) throw new TypeError('path is required');
     this.description = options.path;
-    this.port = new SerialPort({ path: options.path, baudRate: options.baudRate ?? 115_200, autoOpen: false, lock: false });
+    this.port = new SerialPort({ binding: pollerDirectBinding, path: options.path, baudRate: options.baudRate ?? 115_200, autoOpen: false, lock: false });
     this.port.on('data', (chunk: Buffer) => {
       const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       for (const l of [...this.dataListeners]) l(bytes);
