@@ -10,22 +10,54 @@
  *    fob the ratio of the fob's own modelled time to its wall time. Bar: 16 ports reach
  *    ≥ 0.9 × 16 × the one-port rate. The fob's modelled time is measured, not assumed: the
  *    one-port wall per fob with the model on minus the same with it off.
+ *
+ * Four processes, as on a real line: the station, the backend, the simulated fobs
+ * (bench/simHost.child.mjs, as `fobkit-sim` would run beside a station) and this one, which
+ * plugs fobs in, reads the station's events and keeps the figures.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FobSession } from '@fobkit/protocol/client';
 import { SerialPortTransport } from '@fobkit/provisioner';
-import { Simulator } from '@fobkit/firmware-sim';
 import { killStations, makeStationKeys, runProvision, startBackendProcess, type BackendProcess, type StationKeys } from '../test/provision-harness.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 6);
+/**
+ * Part A's fobs (one per round, medians). Twenty, not six: the first rounds after the warm-up
+ * still run colder code (station CPU per fob 15–17 ms over six fobs, 12–13 ms over twenty), and
+ * six medians swung wall / bar by ±0.1 between runs.
+ */
+const A_ROUNDS = Number(process.env['BENCH_A_FOBS'] ?? 20);
 const PORT_COUNTS = [1, 4, 16];
 
 const dir = mkdtempSync(join(tmpdir(), 'fobkit-bench-provision-'));
 const keys: StationKeys = makeStationKeys(join(dir, 'keys'));
 let backend: BackendProcess | undefined;
 let runs = 0;
+
+/** The simulated fobs' process (bench/simHost.child.mjs): plug, unplug and read its counters. */
+let simHost: ChildProcess | undefined;
+let simCalls = 0;
+const simWaiting = new Map<number, (m: Record<string, unknown>) => void>();
+async function sim<T extends Record<string, unknown>>(op: string, args: Record<string, unknown> = {}): Promise<T> {
+  if (!simHost) {
+    // firmware-sim/dist, without the bench's TypeScript loader.
+    simHost = fork(fileURLToPath(new URL('./simHost.child.mjs', import.meta.url)), [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    simHost.on('message', (m: Record<string, unknown>) => simWaiting.get(m['id'] as number)?.(m));
+  }
+  const id = ++simCalls;
+  const reply = await new Promise<Record<string, unknown>>((resolve) => {
+    simWaiting.set(id, resolve);
+    simHost!.send({ id, op, ...args });
+  });
+  simWaiting.delete(id);
+  if (!reply['ok']) throw new Error(`simulator ${op}: ${String(reply['error'])}`);
+  return reply as T;
+}
+const simStats = (): Promise<{ framesIn: number; cpu: number }> => sim('stats');
 
 const fmt = (x: number, d = 1): string => x.toFixed(d);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -42,7 +74,7 @@ interface Round {
   trips: number;
   /** Seconds per pipeline step (begin → end), summed over the round's fobs. */
   steps: Map<string, number>;
-  /** CPU seconds of the simulator (this process) and of the backend process in this round. */
+  /** CPU seconds of the simulator's process and of the backend process in this round. */
   simCpu: number;
   backendCpu: number;
 }
@@ -53,10 +85,6 @@ function procCpu(pid: number | undefined): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
-const selfCpu = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
 
 /**
  * One warm station process in --watch mode on `ports` pty paths; the bench plugs in `ports` new
@@ -70,7 +98,6 @@ async function watchRounds(ports: number, rounds: number, timing: boolean, extra
   const paths = Array.from({ length: ports }, (_, i) => join(ptyDir, `fob-${i}`));
   const station = join(dir, `station-${id}`);
   const out: Round[] = [];
-  let sim: Simulator | undefined;
   let round = 0;
   let done: { at: number; elapsed: number; cpu: number }[] = [];
   let attachedAt: number[] = [];
@@ -78,20 +105,17 @@ async function watchRounds(ports: number, rounds: number, timing: boolean, extra
   let steps = new Map<string, number>();
   const begun = new Map<string, number>();
   let lastCpu = 0;
-  let simCpu0 = selfCpu();
+  let simCpu0 = 0;
   let backendCpu0 = procCpu(backend!.pid);
-  let framesBefore = 0;
   // The simulator makes its ptys one after another (a socat each); the station must see a round's
   // fobs plugged in together, so they are linked into the watched directory at once.
   mkdirSync(ptyDir, { recursive: true });
   const plug = async (): Promise<void> => {
-    sim = await Simulator.start({ count: ports, rootPublicKey: keys.rootPublicKey, ptyDir: join(dir, `staging-${id}-${round}`), transport: 'pty', timing });
-    framesBefore = 0;
-    sim.fobs.forEach((f, i) => symlinkSync(f.address, paths[i]!));
+    await sim('plug', { count: ports, rootPublicKey: Buffer.from(keys.rootPublicKey).toString('base64'), ptyDir: join(dir, `staging-${id}-${round}`), timing, links: paths });
+    simCpu0 = (await simStats()).cpu;
   };
   const unplug = async (): Promise<void> => {
-    for (const p of paths) rmSync(p, { force: true });
-    await sim!.close();
+    await sim('unplug');
   };
   const run = await runProvision({
     args: ['--backend-url', backend!.url, '--station-key', keys.stationKeyFile, '--journal', join(station, 'journal.db'), '--labels', join(station, 'labels.jsonl'), '--serial-block', '100', '--watch', '--poll-ms', '50', '--count', String(ports * rounds), ...extraArgs, ...paths.flatMap((p) => ['--port', p])],
@@ -106,9 +130,9 @@ async function watchRounds(ports: number, rounds: number, timing: boolean, extra
         if ((e.result as { outcome: string }).outcome !== 'done') throw new Error(`fob not done: ${JSON.stringify(e.result)}`);
         done.push({ at: e['at'] as number, elapsed: e['elapsed'] as number, cpu: e['cpuSeconds'] as number });
         if (done.length === ports) {
-          const trips = sim!.fobs.reduce((n, f) => n + f.endpoint.stats.framesIn, 0) - framesBefore;
+          const stats = await simStats();
           const cpuNow = Math.max(...done.map((d) => d.cpu));
-          out.push({ wall: Math.max(...done.map((d) => d.at)) - Math.min(...attachedAt), fobWalls: done.map((d) => d.elapsed), cpu: cpuNow - lastCpu, trips, steps, simCpu: selfCpu() - simCpu0, backendCpu: procCpu(backend!.pid) - backendCpu0 });
+          out.push({ wall: Math.max(...done.map((d) => d.at)) - Math.min(...attachedAt), fobWalls: done.map((d) => d.elapsed), cpu: cpuNow - lastCpu, trips: stats.framesIn, steps, simCpu: stats.cpu - simCpu0, backendCpu: procCpu(backend!.pid) - backendCpu0 });
           steps = new Map();
           lastCpu = cpuNow;
           await unplug();
@@ -120,7 +144,6 @@ async function watchRounds(ports: number, rounds: number, timing: boolean, extra
         attachedAt = [];
         round++;
         await plug();
-        simCpu0 = selfCpu();
         backendCpu0 = procCpu(backend!.pid);
       }
     },
@@ -146,14 +169,18 @@ async function measureRtt(path: string, n = 300): Promise<number> {
 }
 
 async function partA(): Promise<{ wallPerFob: number }> {
-  const { rounds } = await watchRounds(1, ROUNDS + 1, false);
-  // The RTT on a pty pair of the same kind, opened the same way, right after.
-  const sim = await Simulator.start({ count: 1, rootPublicKey: keys.rootPublicKey, ptyDir: join(dir, 'pty-rtt'), transport: 'pty', timing: false });
+  const { rounds } = await watchRounds(1, A_ROUNDS + 1, false);
+  // The RTT on a pty pair of the same kind, opened the same way, right after: a fob of the
+  // simulator's process, this process in the station's place with the station's serial stack.
+  const rttDir = join(dir, 'pty-rtt');
+  mkdirSync(rttDir, { recursive: true });
+  const rttPath = join(rttDir, 'fob');
+  await sim('plug', { count: 1, rootPublicKey: Buffer.from(keys.rootPublicKey).toString('base64'), ptyDir: join(dir, 'staging-rtt'), timing: false, links: [rttPath] });
   let rtt: number;
   try {
-    rtt = await measureRtt(sim.fob(0).address);
+    rtt = await measureRtt(rttPath);
   } finally {
-    await sim.close();
+    await sim('unplug');
   }
   const wall = median(rounds.map((r) => r.fobWalls[0]!));
   const cpu = median(rounds.map((r) => r.cpu));
@@ -170,10 +197,10 @@ async function partA(): Promise<{ wallPerFob: number }> {
   console.log(`   bar: wall ≤ 1.5×floor + CPU = ${fmt(bar * 1000)} ms → ${wall <= bar ? 'MET' : 'NOT MET'} (wall / bar = ${fmt(wall / bar, 2)})`);
   const simCpu = median(rounds.map((r) => r.simCpu));
   const backendCpu = median(rounds.map((r) => r.backendCpu));
-  const normal = await watchRounds(1, ROUNDS + 1, false, ['--journal-sync', 'normal']);
+  const normal = await watchRounds(1, A_ROUNDS + 1, false, ['--journal-sync', 'normal']);
   const wallNormal = median(normal.rounds.map((r) => r.fobWalls[0]!));
   console.log(`   where the rest goes: the simulated fob's CPU ${fmt(simCpu * 1000)} ms, the backend's ${fmt(backendCpu * 1000)} ms (same 2 cores),`);
-  console.log(`   and the journal's fsyncs (6 per fob): with --journal-sync normal the wall is ${fmt(wallNormal * 1000)} ms`);
+  console.log(`   and the journal's syncs (five per fob; SET_SERIAL, the registration and LOCK wait for theirs): with --journal-sync normal the wall is ${fmt(wallNormal * 1000)} ms`);
   return { wallPerFob: wall };
 }
 
@@ -207,11 +234,12 @@ async function partB(offWallPerFob: number): Promise<void> {
 
 try {
   backend = await startBackendProcess(join(dir, 'backend'));
-  console.log('bench:provision — fobkit provision (child process) ↔ simulated fobs on ptys ↔ fobkit-backend (child process, SQLite)');
+  console.log('bench:provision — fobkit provision ↔ simulated fobs on ptys (firmware-sim in a process of its own) ↔ fobkit-backend (SQLite); each a child process');
   const a = await partA();
   await partB(a.wallPerFob);
 } finally {
   killStations();
+  simHost?.disconnect();
   await backend?.stop();
   rmSync(dir, { recursive: true, force: true });
 }
