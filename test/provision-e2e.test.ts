@@ -82,8 +82,8 @@ describe('fobkit provision end to end', () => {
           expect(token.body.clockOffset).toBe(rec.clockOffset);
           expect(Math.abs(f.status().trueOffset ?? Infinity)).toBeLessThan(1);
           // Every step, before and after, on this fob's record (HELLO's 'begin' precedes knowing which fob it is).
-          expect(journal.stepsOf(rec.id).filter((x) => x.phase === 'begin').map((x) => x.step)).toEqual(['session', 'state-check', 'assign-serial', 'set-serial', 'generate-seed', 'journal-seed', 'set-time', 'program-seed', 'verify', 'register', 'lock', 'activate', 'label']);
-          expect(journal.stepsOf(rec.id).filter((x) => x.phase === 'end').map((x) => x.step)).toEqual(['hello', 'session', 'state-check', 'assign-serial', 'set-serial', 'generate-seed', 'journal-seed', 'set-time', 'program-seed', 'verify', 'register', 'lock', 'activate', 'label']);
+          expect(journal.stepsOf(rec.id).filter((x) => x.phase === 'begin').map((x) => x.step)).toEqual(['session', 'state-check', 'assign-serial', 'generate-seed', 'journal-seed', 'set-time', 'set-serial', 'program-seed', 'verify', 'register', 'lock', 'activate', 'label']);
+          expect(journal.stepsOf(rec.id).filter((x) => x.phase === 'end').map((x) => x.step)).toEqual(['hello', 'session', 'state-check', 'assign-serial', 'generate-seed', 'journal-seed', 'set-time', 'set-serial', 'program-seed', 'verify', 'register', 'lock', 'activate', 'label']);
         }
       } finally {
         journal.close();

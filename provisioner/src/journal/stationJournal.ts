@@ -4,10 +4,10 @@
  * of registrations and activations. It is what a station killed at any instant restarts from.
  *
  * Durability: every commit survives a killed process (WAL, `synchronous = NORMAL`). With
- * `sync: 'full'` the commits that a power cut must not take back are marked durable: a serial
- * given to a fob (before SET_SERIAL: no serial twice), a seed journaled (before PROGRAM_SEED: no
- * seed only on a fob), a registration released (before it leaves: the backend never holds a seed
- * the journal forgot), a fob set aside. The fdatasync of the WAL file starts as soon as such a
+ * `sync: 'full'` the commits that a power cut must not take back are marked durable: a seed
+ * journaled, with the serial assigned just before it (before SET_SERIAL and PROGRAM_SEED: no
+ * serial twice, no seed only on a fob), a registration released (before it leaves: the backend
+ * never holds a seed the journal forgot), a fob set aside. The fdatasync of the WAL file starts as soon as such a
  * commit is made, on libuv's thread pool (what `synchronous = FULL` does at each commit, but off
  * the main thread: an fsync costs 0.2-5 ms, and better-sqlite3 doing it on the main thread
  * stalled every other port; measured in bench:provision), and {@link StationJournal.flush} waits
@@ -360,7 +360,9 @@ export class StationJournal {
 
   /**
    * Gives `fobId` a serial from the reserved pool, in one transaction with the fob's stage, or
-   * returns the serial it already has. Undefined when the pool is empty.
+   * returns the serial it already has. Undefined when the pool is empty. Not synced by itself:
+   * the pipeline journals the fob's seed next, and that durable commit takes the assignment to
+   * disk with it before SET_SERIAL (one fsync for both).
    */
   assignSerial(fobId: number): string | undefined {
     return this.transaction(() => {
@@ -371,7 +373,7 @@ export class StationJournal {
       this.st('UPDATE serials SET fob_id = ?, assigned_at = ? WHERE serial = ?').run(fobId, this.clock(), r.serial);
       this.updateFob(fobId, { serial: r.serial, stage: 'serial-assigned' });
       return r.serial;
-    }, { durable: true });
+    });
   }
 
   // ---- registrations (outbox) ---------------------------------------------------------------

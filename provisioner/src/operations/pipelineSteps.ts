@@ -10,10 +10,10 @@ export const PIPELINE_STEPS = [
   'session', // BEGIN_SESSION with the station certificate
   'state-check', // journal × fob state: program, resume, leave alone or explain
   'assign-serial', // a serial from the block reserved at the backend
-  'set-serial', // SET_SERIAL
   'generate-seed', // random or derived seed, in memory only
-  'journal-seed', // the seed sealed to the backend's registration key, journaled (held)
-  'set-time', // SET_TIME from the station clock, offset measured before and after (while the held seed syncs)
+  'journal-seed', // the seed sealed to the backend's registration key, journaled (held); synced with the serial
+  'set-time', // SET_TIME from the station clock, offset measured before and after (while the journal syncs)
+  'set-serial', // SET_SERIAL
   'program-seed', // PROGRAM_SEED over the secure session
   'verify', // CALCULATE at station-chosen times == the station's own codes
   'register', // the registration acknowledged by the backend (via the outbox)
@@ -28,9 +28,9 @@ export type PipelineStep = (typeof PIPELINE_STEPS)[number];
 export const FOB_STAGES = [
   'new',
   'serial-assigned',
-  'serial-set',
   'seed-journaled',
   'time-set',
+  'serial-set',
   'seed-programmed',
   'verified',
   'registered',

@@ -90,11 +90,11 @@ class StepFailed extends Error {
 }
 
 /**
- * The steps that act on what earlier steps made durable: SET_SERIAL (the serial's assignment),
- * PROGRAM_SEED (the held seed) and the registration leaving for the backend (its release). They
- * wait for the journal's sync; the others (the session, SET_TIME, CALCULATE, local work, LOCK
- * and the activation, whose records a restarted station rebuilds from the fob and the backend)
- * run while it is in flight.
+ * The steps that act on what earlier steps made durable: SET_SERIAL (the serial assignment,
+ * synced with the held seed), PROGRAM_SEED (the held seed) and the registration leaving for the
+ * backend (its release). They wait for the journal's sync; the others (the session, SET_TIME,
+ * CALCULATE, local work, LOCK and the activation, whose records a restarted station rebuilds
+ * from the fob and the backend) run while it is in flight.
  */
 const ACTS_ON_DURABLE: ReadonlySet<PipelineStep> = new Set<PipelineStep>(['set-serial', 'program-seed', 'register']);
 
@@ -281,7 +281,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
       if (state === 'blank' || state === 'serialised') {
         if (verified) skip(`the journal says ${fob.serial} was verified but the fob is ${state}: left alone, report it`);
         if (live) journal.cancelRegistration(live.id);
-        from = state === 'blank' ? (fob.serial ? 'set-serial' : 'assign-serial') : 'generate-seed';
+        from = state === 'blank' && !fob.serial ? 'assign-serial' : 'generate-seed';
         return;
       }
       if (state === 'programmed') {
@@ -304,7 +304,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
       skip(`fob reports an unknown state '${state}': left alone`);
     }, () => ({ detail: { state, journal: fob?.stage ?? null, resumeFrom: from, resumed }, commit: () => undefined }));
 
-    const order: PipelineStep[] = ['assign-serial', 'set-serial', 'generate-seed', 'journal-seed', 'set-time', 'program-seed', 'verify', 'register', 'lock', 'activate', 'label'];
+    const order: PipelineStep[] = ['assign-serial', 'generate-seed', 'journal-seed', 'set-time', 'set-serial', 'program-seed', 'verify', 'register', 'lock', 'activate', 'label'];
     const runs = (s: PipelineStep): boolean => order.indexOf(s) >= order.indexOf(from);
     const f = (): FobRecord => fob!;
 
@@ -325,10 +325,6 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
       await step('assign-serial', () => serials.assign(f().id, { signal: options.signal, maxWaitMs: options.backendWaitMs }), (s) => ({ detail: { serial: s } }));
     }
     const serial = f().serial!;
-
-    if (runs('set-serial')) {
-      await step('set-serial', () => session.setSerial(serial), (r) => ({ detail: { serial: r.serial, state: r.state }, commit: () => journal.updateFob(f().id, { stage: 'serial-set' }) }));
-    }
 
     let registrationId: number | undefined;
     if (runs('generate-seed')) {
@@ -351,9 +347,10 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
         registrationId = journal.liveRegistration(f().id)!.id;
       }
 
-      // SET_TIME comes after the seed is journaled, not before: it needs nothing durable, so its
-      // three round trips run while the held seed syncs to disk, which PROGRAM_SEED waits for.
-      // The offset it measures goes into the held registration, made durable by its release.
+      // The serial and the seed reach the disk in one fsync, started by journal-seed's commit.
+      // SET_TIME needs nothing durable, so its three round trips run while it syncs; SET_SERIAL
+      // and PROGRAM_SEED wait for it. The offset SET_TIME measures goes into the held
+      // registration, made durable by its release.
       const heldId = registrationId;
       await step('set-time', async () => {
         const a = clock();
@@ -374,6 +371,11 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
           journal.setHeldClockOffset(heldId, r.clockOffset);
         },
       }));
+
+      // A fob that already carries its serial (a resumed one) is not sent SET_SERIAL again.
+      if (state === 'blank') {
+        await step('set-serial', () => session.setSerial(serial), (r) => ({ detail: { serial: r.serial, state: r.state }, commit: () => journal.updateFob(f().id, { stage: 'serial-set' }) }));
+      }
 
       await step('program-seed', async () => {
         let r: { state: string; check: Uint8Array } | undefined;
