@@ -282,6 +282,7 @@ export class Fob {
   /** Commits a record; a FLASH_FAILURE result when flash refuses it. @throws SimError POWER_CUT. */
   private async commit(next: FobRecord): Promise<CommandResult<never> | null> {
     let cost;
+    const started = performance.now();
     try {
       cost = this.commitSync(next);
     } catch (e) {
@@ -289,7 +290,8 @@ export class Fob {
       throw e;
     }
     if (!cost) throw new SimError('POWER_CUT', 'power cut during a flash write');
-    await delay(flashCommitMs(this.timing, cost));
+    // The modelled write time includes the host's time for the write (as the handshake's does).
+    await delay(flashCommitMs(this.timing, cost) - (performance.now() - started));
     return null;
   }
 

@@ -271,7 +271,11 @@ export class FobEndpoint {
       const cert = decodeStationCertificate(request.cert);
       now = cert.ok ? cert.certificate.notBefore : 0;
     }
-    await delay(fob.timing.handshakeMs);
+    // The modelled handshake time is the fob's whole time for it, its own computation included:
+    // the host does the computation within it, not after it. Sixteen simulated fobs share one
+    // host thread, and computing after the wait made the last of them answer 16 × the host's
+    // share later, a queue that sixteen real fobs (an MCU each) never form.
+    const modelled = delay(fob.timing.handshakeMs);
     const crl = fob.crl;
     const result = acceptSession({
       staticPrivateKey: fob.devicePrivateKey,
@@ -282,6 +286,7 @@ export class FobEndpoint {
       ...(crl.bytes ? { revocationList: crl.bytes } : {}),
       now,
     });
+    await modelled;
     if (result.newRevocationList) {
       const decoded = decodeRevocationList(result.newRevocationList);
       if (decoded.ok) await fob.storeCrl(decoded.revocationList.seq, result.newRevocationList);
