@@ -7,14 +7,15 @@
  * `sync: 'full'` the commits that a power cut must not take back are marked durable: a seed
  * journaled, with the serial assigned just before it (before SET_SERIAL and PROGRAM_SEED: no
  * serial twice, no seed only on a fob), a registration released (before it leaves: the backend
- * never holds a seed the journal forgot), a fob set aside. The fdatasync of the WAL file starts as soon as such a
- * commit is made, on libuv's thread pool (what `synchronous = FULL` does at each commit, but off
- * the main thread: an fsync costs 0.2-5 ms, and better-sqlite3 doing it on the main thread
- * stalled every other port; measured in bench:provision), and {@link StationJournal.flush} waits
- * for it. The pipeline waits only before a step that acts on what was made durable, so the sync
- * runs while the fob answers the steps in between. The backend's acknowledgement and the LOCK
- * are not synced: what they record is also on the fob and at the backend, and a restarted
- * station reads it back from there.
+ * never holds a seed the journal forgot), a fob set aside. The fdatasync of the WAL file starts
+ * as soon as such a commit is made, on libuv's thread pool (what `synchronous = FULL` does at
+ * each commit, but off the main thread: an fsync costs 0.2-5 ms, and better-sqlite3 doing it on
+ * the main thread stalled every other port; measured in bench:provision), and
+ * {@link StationJournal.flush} waits for it. The pipeline waits only before a step that acts on
+ * what was made durable, so the sync runs while the fob answers the steps in between. The
+ * backend's acknowledgement and the LOCK are not synced: what they record is also on the fob and
+ * at the backend, and a restarted station reads it back from there.
+ *
  * Every state change that must be atomic with another (a seed journaled + its held registration,
  * a verification + releasing the registration to the outbox, a LOCK + its activation item) is
  * one transaction.

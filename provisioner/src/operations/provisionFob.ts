@@ -123,8 +123,8 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
   /** Journals begin, runs `fn`, then journals end together with `commit` in one transaction. */
   async function step<T>(name: PipelineStep, fn: () => Promise<T>, finish?: (r: T) => { detail?: Record<string, unknown>; commit?: () => void; durable?: boolean }): Promise<T> {
     current = name;
-    // Whatever the last steps made durable (a serial, a held seed, a release, an ack, a lock) is
-    // on disk before a step acts on it; the other steps run while that sync is in flight.
+    // What the last steps made durable (a serial with its held seed, a release) is on disk before
+    // a step acts on it; the other steps run while that sync is in flight.
     if (ACTS_ON_DURABLE.has(name)) await journal.flush();
     journal.recordStep(fob?.id ?? null, name, 'begin', undefined, port);
     emit({ type: 'step', port, step: name, phase: 'begin', serial: serialOf(), at: clock() });
