@@ -16,7 +16,7 @@
  * plugs fobs in, reads the station's events and keeps the figures.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,6 @@ import { FobSession } from '@fobkit/protocol/client';
 import { SerialPortTransport } from '@fobkit/provisioner';
 import { killStations, makeStationKeys, runProvision, startBackendProcess, type BackendProcess, type StationKeys } from '../test/provision-harness.js';
 
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 6);
 /**
  * Part A's fobs (one per round, medians). Twenty, not six: the first rounds after the warm-up
  * still run colder code (station CPU per fob 15–17 ms over six fobs, 12–13 ms over twenty), and
@@ -32,6 +31,8 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 6);
  */
 const A_ROUNDS = Number(process.env['BENCH_A_FOBS'] ?? 20);
 const PORT_COUNTS = [1, 4, 16];
+/** Rounds of each size in part B. */
+const B_CYCLES = Number(process.env['BENCH_B_CYCLES'] ?? 5);
 
 const dir = mkdtempSync(join(tmpdir(), 'fobkit-bench-provision-'));
 const keys: StationKeys = makeStationKeys(join(dir, 'keys'));
@@ -64,6 +65,8 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 interface Round {
+  /** Fobs plugged in this round. */
+  fobs: number;
   /** First port attached → last fob done, station clock. */
   wall: number;
   /** Each fob's attach → done. */
@@ -89,12 +92,13 @@ function procCpu(pid: number | undefined): number {
 }
 
 /**
- * One warm station process in --watch mode on `ports` pty paths; the bench plugs in `ports` new
- * fobs per round (a simulator whose ptys appear at those paths), waits for them to be done,
- * unplugs them, and plugs in the next round's. The first round is the warm-up (JIT, key pinning,
- * serial block) and is not reported.
+ * One warm station process in --watch mode on `ports` pty paths; the bench plugs in `schedule[i]`
+ * new fobs in round i (a simulator whose ptys appear at the first of those paths), waits for them
+ * to be done, unplugs them, and plugs in the next round's. The first round is the warm-up (JIT,
+ * key pinning, serial block) and is not reported.
  */
-async function watchRounds(ports: number, rounds: number, timing: boolean, extraArgs: string[] = [], rttPings = 0): Promise<{ rounds: Round[]; firstPort: string }> {
+async function watchRounds(ports: number, schedule: number[], timing: boolean, extraArgs: string[] = [], rttPings = 0): Promise<{ rounds: Round[]; firstPort: string }> {
+  const rounds = schedule.length;
   const id = runs++;
   const ptyDir = join(dir, `pty-${id}`);
   const paths = Array.from({ length: ports }, (_, i) => join(ptyDir, `fob-${i}`));
@@ -110,17 +114,16 @@ async function watchRounds(ports: number, rounds: number, timing: boolean, extra
   let simCpu0 = 0;
   let backendCpu0 = procCpu(backend!.pid);
   // The simulator makes its ptys one after another (a socat each); the station must see a round's
-  // fobs plugged in together, so they are linked into the watched directory at once.
-  mkdirSync(ptyDir, { recursive: true });
+  // fobs plugged in together, so they appear under ptyDir (a symlink the simulator swaps) at once.
   const plug = async (): Promise<void> => {
-    await sim('plug', { count: ports, rootPublicKey: Buffer.from(keys.rootPublicKey).toString('base64'), ptyDir: join(dir, `staging-${id}-${round}`), timing, links: paths });
+    await sim('plug', { count: schedule[round]!, rootPublicKey: Buffer.from(keys.rootPublicKey).toString('base64'), ptyDir: join(dir, `staging-${id}-${round}`), timing, linkDir: ptyDir });
     simCpu0 = (await simStats()).cpu;
   };
   const unplug = async (): Promise<void> => {
     await sim('unplug');
   };
   const run = await runProvision({
-    args: ['--backend-url', backend!.url, '--station-key', keys.stationKeyFile, '--journal', join(station, 'journal.db'), '--labels', join(station, 'labels.jsonl'), '--serial-block', '100', '--watch', '--poll-ms', '50', '--count', String(ports * rounds), ...extraArgs, ...paths.flatMap((p) => ['--port', p])],
+    args: ['--backend-url', backend!.url, '--station-key', keys.stationKeyFile, '--journal', join(station, 'journal.db'), '--labels', join(station, 'labels.jsonl'), '--serial-block', '100', '--watch', '--poll-ms', '50', '--count', String(schedule.reduce((a, b) => a + b, 0)), ...extraArgs, ...paths.flatMap((p) => ['--port', p])],
     env: { FOBKIT_API_KEY: backend!.keys.station },
     timeoutMs: 600_000,
     onEvent: async (e) => {
@@ -131,7 +134,7 @@ async function watchRounds(ports: number, rounds: number, timing: boolean, extra
       if (e.event === 'fob') {
         if ((e.result as { outcome: string }).outcome !== 'done') throw new Error(`fob not done: ${JSON.stringify(e.result)}`);
         done.push({ at: e['at'] as number, elapsed: e['elapsed'] as number, cpu: e['cpuSeconds'] as number });
-        if (done.length === ports) {
+        if (done.length === schedule[round]) {
           const stats = await simStats();
           const cpuNow = Math.max(...done.map((d) => d.cpu));
           // After the last round, on its pty pair and its fob (the station has closed the port; the
@@ -139,13 +142,13 @@ async function watchRounds(ports: number, rounds: number, timing: boolean, extra
           // would then sit idle through the pings before each next fob, and its walls grew by
           // 2-3 ms (15 %) from that alone.
           const rtt = rttPings > 0 && out.length === rounds - 1 ? await measureRtt(paths[0]!, rttPings) : undefined;
-          out.push({ wall: Math.max(...done.map((d) => d.at)) - Math.min(...attachedAt), fobWalls: done.map((d) => d.elapsed), cpu: cpuNow - lastCpu, trips: stats.framesIn, steps, simCpu: stats.cpu - simCpu0, backendCpu: procCpu(backend!.pid) - backendCpu0, rtt });
+          out.push({ fobs: done.length, wall: Math.max(...done.map((d) => d.at)) - Math.min(...attachedAt), fobWalls: done.map((d) => d.elapsed), cpu: cpuNow - lastCpu, trips: stats.framesIn, steps, simCpu: stats.cpu - simCpu0, backendCpu: procCpu(backend!.pid) - backendCpu0, rtt });
           steps = new Map();
           lastCpu = cpuNow;
           await unplug();
         }
       }
-      if (e.event === 'port' && e['state'] === 'detached' && ++detached === ports) {
+      if (e.event === 'port' && e['state'] === 'detached' && ++detached === schedule[round]) {
         detached = 0;
         done = [];
         attachedAt = [];
@@ -155,7 +158,7 @@ async function watchRounds(ports: number, rounds: number, timing: boolean, extra
       }
     },
   });
-  if (run.summary?.['done'] !== ports * rounds) throw new Error(`station did not finish every fob: ${JSON.stringify(run.summary)} ${run.stderr}`);
+  if (run.summary?.['done'] !== schedule.reduce((a, b) => a + b, 0)) throw new Error(`station did not finish every fob: ${JSON.stringify(run.summary)} ${run.stderr}`);
   return { rounds: out.slice(1), firstPort: paths[0]! };
 }
 
@@ -178,7 +181,7 @@ async function measureRtt(path: string, n: number): Promise<number> {
 async function partA(): Promise<{ wallPerFob: number }> {
   // The RTT on the same pty pair in the same run: right after the last fob was done, this process
   // takes the station's place on that fob's pair, with the station's serial stack.
-  const { rounds } = await watchRounds(1, A_ROUNDS + 1, false, [], 300);
+  const { rounds } = await watchRounds(1, new Array<number>(A_ROUNDS + 1).fill(1), false, [], 300);
   const wall = median(rounds.map((r) => r.fobWalls[0]!));
   const cpu = median(rounds.map((r) => r.cpu));
   const trips = median(rounds.map((r) => r.trips));
@@ -196,7 +199,7 @@ async function partA(): Promise<{ wallPerFob: number }> {
   console.log(`   bar: wall ≤ 1.5×floor + CPU = ${fmt(bar * 1000)} ms → ${ratio <= 1 ? 'MET' : 'NOT MET'} (wall / bar = ${fmt(ratio, 2)})`);
   const simCpu = median(rounds.map((r) => r.simCpu));
   const backendCpu = median(rounds.map((r) => r.backendCpu));
-  const normal = await watchRounds(1, A_ROUNDS + 1, false, ['--journal-sync', 'normal']);
+  const normal = await watchRounds(1, new Array<number>(A_ROUNDS + 1).fill(1), false, ['--journal-sync', 'normal']);
   const wallNormal = median(normal.rounds.map((r) => r.fobWalls[0]!));
   console.log(`   where the rest goes: the simulated fob's CPU ${fmt(simCpu * 1000)} ms, the backend's ${fmt(backendCpu * 1000)} ms (same 2 cores),`);
   console.log(`   and the journal's two fsyncs per fob (the serial with the seed, before SET_SERIAL; the release, before the registration leaves): with --journal-sync normal the wall is ${fmt(wallNormal * 1000)} ms`);
@@ -204,13 +207,19 @@ async function partA(): Promise<{ wallPerFob: number }> {
 }
 
 async function partB(offWallPerFob: number): Promise<void> {
-  console.log('B. realistic timing model (flash erase/program, 1 ms USB frames, 4 ms HMAC, 350 ms handshake), warm station');
+  console.log(`B. realistic timing model (flash erase/program, 1 ms USB frames, 4 ms HMAC, 350 ms handshake), one warm station on ${Math.max(...PORT_COUNTS)} ports,`);
+  console.log(`   rounds of ${PORT_COUNTS.join(', ')} fobs taking turns, ${B_CYCLES} of each`);
   const rates = new Map<number, number>();
   let modelled = 0;
   let cpuPerFob = 0;
+  // Interleaved, as bench/_interleaved.ts does for the other benches: this machine's speed drifts
+  // over tens of seconds (the one-port wall of the same code moved by 15 % between runs), and the
+  // bar divides one rate by another. One station with 16 ports takes a round of 1 fob, then 4,
+  // then 16, and again, so a slow spell slows all three alike.
+  const schedule = [Math.max(...PORT_COUNTS), ...Array.from({ length: B_CYCLES }, () => PORT_COUNTS).flat()];
+  const { rounds: all } = await watchRounds(Math.max(...PORT_COUNTS), schedule, true);
   for (const ports of PORT_COUNTS) {
-    const roundsWanted = ports === 1 ? ROUNDS : ports === 4 ? 3 : 2;
-    const { rounds } = await watchRounds(ports, roundsWanted + 1, true);
+    const rounds = all.filter((r) => r.fobs === ports);
     const fobs = rounds.length * ports;
     const seconds = rounds.reduce((s, r) => s + r.wall, 0);
     const rate = (fobs / seconds) * 3600;

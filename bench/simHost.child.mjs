@@ -8,16 +8,22 @@
  * thread: in-path time that neither the fob nor the station would spend.
  *
  * Messages from the parent (child_process.fork IPC), each answered with { id, ... }:
- *   { op: 'plug', count, rootPublicKey (base64), ptyDir, timing, links: [path] }: starts `count`
- *     fobs on ptys and links each pty to its path (a round's fobs appear at once) → { ok }
+ *   { op: 'plug', count, rootPublicKey (base64), ptyDir, timing, linkDir }: starts `count` fobs
+ *     on ptys; `linkDir/fob-<i>` then leads to fob i's pty, all of them at once → { ok }
  *   { op: 'stats' } → { framesIn (requests the fobs received so far), cpu (seconds of this process) }
- *   { op: 'unplug' }: removes the links and closes the fobs → { ok }
+ *   { op: 'unplug' }: takes the links away, all at once, and closes the fobs → { ok }
+ *
+ * All at once: the station polls its ports, and a poll that fell between two links saw a round's
+ * fobs plugged in 50 ms apart (seen in one round of seven), which the round's wall then carried.
+ * So the links are made in a directory of their own, and `linkDir` is a symlink to it, replaced
+ * by one rename(2).
  */
-import { rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { Simulator } from '@fobkit/firmware-sim';
 
 let sim;
-let links = [];
+let plugged; // { linkDir, target }
+let rounds = 0;
 
 const cpu = () => {
   const u = process.cpuUsage();
@@ -25,18 +31,25 @@ const cpu = () => {
 };
 
 const ops = {
-  async plug({ count, rootPublicKey, ptyDir, timing, links: paths }) {
+  async plug({ count, rootPublicKey, ptyDir, timing, linkDir }) {
     sim = await Simulator.start({ count, rootPublicKey: new Uint8Array(Buffer.from(rootPublicKey, 'base64')), ptyDir, transport: 'pty', timing });
-    links = paths;
-    sim.fobs.forEach((f, i) => symlinkSync(f.address, paths[i]));
+    const target = `${linkDir}.round-${rounds++}`;
+    mkdirSync(target, { recursive: true });
+    sim.fobs.forEach((f, i) => symlinkSync(f.address, `${target}/fob-${i}`));
+    symlinkSync(target, `${target}.link`);
+    renameSync(`${target}.link`, linkDir);
+    plugged = { linkDir, target };
     return { addresses: sim.fobs.map((f) => f.address) };
   },
   stats() {
     return { framesIn: sim ? sim.fobs.reduce((n, f) => n + f.endpoint.stats.framesIn, 0) : 0, cpu: cpu() };
   },
   async unplug() {
-    for (const p of links) rmSync(p, { force: true });
-    links = [];
+    if (plugged) {
+      unlinkSync(plugged.linkDir);
+      rmSync(plugged.target, { recursive: true, force: true });
+      plugged = undefined;
+    }
     await sim?.close();
     sim = undefined;
     return {};
