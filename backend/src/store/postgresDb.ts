@@ -19,9 +19,10 @@ function toPg(sql: string): string {
   return s;
 }
 
-type Query = (text: string, values: SqlValue[], rowMode?: 'array') => Promise<pg.QueryResult>;
-
-function executor(q: Query): DbExecutor {
+/** Statements on the pool or on one transaction's client; `values` asks pg for array rows. */
+function executor(conn: pg.Pool | pg.PoolClient): DbExecutor {
+  const q = (text: string, values: SqlValue[], rowMode?: 'array'): Promise<pg.QueryResult> =>
+    rowMode ? conn.query({ text, values, rowMode }) : conn.query(text, values);
   return {
     all: async <T>(sql: string, params: readonly SqlValue[] = []) => (await q(toPg(sql), [...params])).rows as T[],
     get: async <T>(sql: string, params: readonly SqlValue[] = []) => (await q(toPg(sql), [...params])).rows[0] as T | undefined,
@@ -45,12 +46,12 @@ export async function openPostgresDb(url: string, poolSize = 10): Promise<Db> {
   return {
     dialect: 'postgres',
     description,
-    ...executor((text, values, rowMode) => (rowMode ? pool.query({ text, values, rowMode }) : pool.query(text, values))),
+    ...executor(pool),
     async transaction<T>(fn: (tx: DbExecutor) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const result = await fn(executor((text, values, rowMode) => (rowMode ? client.query({ text, values, rowMode }) : client.query(text, values))));
+        const result = await fn(executor(client));
         await client.query('COMMIT');
         return result;
       } catch (e) {
