@@ -14,6 +14,7 @@
 import { totpStep, verifyTotp, type OtpAlgorithm, type OtpDigits } from '@fobkit/protocol/otp';
 import type { DbExecutor } from '../store/db.js';
 import { aad } from '../store/rows.js';
+import type { OtpKeySource } from '../crypto/otpKeyCache.js';
 import { expectedOffsetSteps, learnFromStep } from '../otp/driftModel.js';
 import { throttleVerdict, type ThrottlePolicy } from '../otp/throttle.js';
 import { auditedTransaction, type BackendContext } from './context.js';
@@ -44,6 +45,11 @@ WHERE u.user_id = ?`;
 type AppRow = readonly [id: string, seedEnc: Buffer, kekId: string, algorithm: OtpAlgorithm, digits: OtpDigits, period: number, lastStep: number];
 
 const APP_SQL = 'SELECT id, seed_enc, kek_id, algorithm, digits, period, last_step FROM app_factors WHERE user_id = ? AND revoked_at IS NULL';
+
+/** A factor's stored seed, as the key cache takes it: opened through the keyring on a miss. */
+function seedSource(ctx: BackendContext, id: string, kid: string, blob: Buffer, algorithm: OtpAlgorithm, digits: OtpDigits): OtpKeySource {
+  return { id, kid, blob, algorithm, digits, open: () => ctx.keyring.decrypt(kid, blob, id) };
+}
 
 /**
  * Counts one failure atomically (no lost increments under concurrency); locks out at the limit.
@@ -97,10 +103,7 @@ export async function validateCode(ctx: BackendContext, user: string, code: stri
       fobTried = true;
       const profile = { period: tPeriod!, t0: tT0! };
       const drift = { anchorTime: anchorTime!, anchorOffset: anchorOffset!, anchorErr: anchorErr!, rateLo: rateLo!, rateHi: rateHi! };
-      const kid = tKekId!;
-      const blob = tSeedEnc!;
-      const id = aad.tokenSeed(serial);
-      const source = { id, kid, blob, algorithm: tAlgorithm!, digits: tDigits, open: () => ctx.keyring.decrypt(kid, blob, id) };
+      const source = seedSource(ctx, aad.tokenSeed(serial), tKekId!, tSeedEnc!, tAlgorithm!, tDigits);
       const expectedOffset = expectedOffsetSteps(drift, now, profile, policy.drift);
       const r = ctx.otpKeys.use(source, (key) => verifyTotp({ secret: key, code, time: now, period: profile.period, t0: profile.t0, window: policy.window, expectedOffset }));
       if (r.ok) {
@@ -119,9 +122,8 @@ export async function validateCode(ctx: BackendContext, user: string, code: stri
   }
   const a = serial === null ? appWithoutFob : await db.values<AppRow>(APP_SQL, [user]);
   if (a && code.length === a[4]) {
-    const [appId, aSeedEnc, kid, aAlgorithm, aDigits, aPeriod, aLastStep] = a;
-    const id = aad.appSeed(appId);
-    const source = { id, kid, blob: aSeedEnc, algorithm: aAlgorithm, digits: aDigits, open: () => ctx.keyring.decrypt(kid, aSeedEnc, id) };
+    const [appId, aSeedEnc, aKekId, aAlgorithm, aDigits, aPeriod, aLastStep] = a;
+    const source = seedSource(ctx, aad.appSeed(appId), aKekId, aSeedEnc, aAlgorithm, aDigits);
     const r = ctx.otpKeys.use(source, (key) => verifyTotp({ secret: key, code, time: now, period: aPeriod, window: policy.appWindow }));
     if (r.ok) {
       if (r.step <= aLastStep) return { ok: false, reason: 'replayed' };
