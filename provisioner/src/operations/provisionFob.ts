@@ -423,10 +423,9 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
       }
     }
 
-    if (runs('lock') && lockedBeforeAck) {
-      journal.recordLocked(f().id, serial);
-    } else if (runs('lock')) {
-      await step('lock', () => session.lock(serial), () => ({ commit: () => journal.recordLocked(f().id, serial) }));
+    if (runs('lock')) {
+      if (lockedBeforeAck) journal.recordLocked(f().id, serial);
+      else await step('lock', () => session.lock(serial), () => ({ commit: () => journal.recordLocked(f().id, serial) }));
     }
 
     let activationPending = false;

@@ -83,6 +83,14 @@ export async function runStation(o: RunStationOptions): Promise<StationSummary> 
   const listPresent = async (): Promise<string[]> =>
     o.ports.kind === 'explicit' ? (o.watch ? presentPaths(o.ports.paths) : [...o.ports.paths]) : listFobPorts(o.ports.usb, o.listPorts);
 
+  /** Records a port's outcome and reports it. */
+  function finish(port: string, result: ProvisionOutcome, t0: number): ProvisionOutcome {
+    const elapsed = monotonic() - t0;
+    results.push({ port, result, elapsed });
+    emit({ type: 'fob', port, result, elapsed, at: clock() });
+    return result;
+  }
+
   async function work(port: string): Promise<ProvisionOutcome> {
     const t0 = monotonic();
     emit({ type: 'port', port, state: 'attached', at: clock() });
@@ -92,11 +100,7 @@ export async function runStation(o: RunStationOptions): Promise<StationSummary> 
     } catch (e) {
       const reason = `cannot open ${port}: ${(e as Error).message}`;
       emit({ type: 'port', port, state: 'open-failed', reason, at: clock() });
-      const result: ProvisionOutcome = { outcome: 'interrupted', step: 'hello', reason };
-      const elapsed = monotonic() - t0;
-      results.push({ port, result, elapsed });
-      emit({ type: 'fob', port, result, elapsed, at: clock() });
-      return result;
+      return finish(port, { outcome: 'interrupted', step: 'hello', reason }, t0);
     }
     let result: ProvisionOutcome;
     try {
@@ -108,9 +112,7 @@ export async function runStation(o: RunStationOptions): Promise<StationSummary> 
     } finally {
       await conn.close().catch(() => undefined);
     }
-    const elapsed = monotonic() - t0;
-    results.push({ port, result, elapsed });
-    emit({ type: 'fob', port, result, elapsed, at: clock() });
+    finish(port, result, t0);
     emitOutbox();
     return result;
   }
