@@ -97,7 +97,7 @@ function procCpu(pid: number | undefined): number {
  * to be done, unplugs them, and plugs in the next round's. The first round is the warm-up (JIT,
  * key pinning, serial block) and is not reported.
  */
-async function watchRounds(ports: number, schedule: number[], timing: boolean, extraArgs: string[] = [], rttPings = 0): Promise<{ rounds: Round[]; firstPort: string }> {
+async function watchRounds(ports: number, schedule: number[], timing: boolean, extraArgs: string[] = [], rttPings = 0): Promise<{ rounds: Round[] }> {
   const rounds = schedule.length;
   const id = runs++;
   const ptyDir = join(dir, `pty-${id}`);
@@ -159,7 +159,7 @@ async function watchRounds(ports: number, schedule: number[], timing: boolean, e
     },
   });
   if (run.summary?.['done'] !== schedule.reduce((a, b) => a + b, 0)) throw new Error(`station did not finish every fob: ${JSON.stringify(run.summary)} ${run.stderr}`);
-  return { rounds: out.slice(1), firstPort: paths[0]! };
+  return { rounds: out.slice(1) };
 }
 
 /** Mean GET_STATUS round trip on a fob's pty, as the station's serial stack sees it. */
