@@ -42,15 +42,15 @@ describe('StationJournal', () => {
     journal.assignSerial(fob.id);
     const held = journal.holdRegistration(fob.id, payload('FK00000013'));
     expect(held.status).toBe('held');
-    expect(journal.dueRegistrations(Number.MAX_SAFE_INTEGER)).toHaveLength(0); // a held seed is never sent
+    expect(journal.dueRegistrationIds(Number.MAX_SAFE_INTEGER)).toHaveLength(0); // a held seed is never sent
     journal.releaseRegistration(held.id);
     expect(journal.getFob(fob.id).stage).toBe('verified');
     expect(journal.pendingRegistrationCount()).toBe(1);
     journal.failRegistrationAttempt(held.id, 'ECONNREFUSED', 2_000_000_000);
-    expect(journal.dueRegistrations(1_999_999_999)).toHaveLength(0);
+    expect(journal.dueRegistrationIds(1_999_999_999)).toHaveLength(0);
     journal.close();
     journal = StationJournal.open({ path: join(dir, 'station.db') });
-    const due = journal.dueRegistrations(2_000_000_000);
+    const due = journal.dueRegistrationIds(2_000_000_000).map((id) => journal.getRegistration(id));
     expect(due.map((r) => [r.serial, r.attempts, r.lastError])).toEqual([['FK00000013', 1, 'ECONNREFUSED']]);
     expect(Buffer.from(due[0]!.sealedSecret).equals(Buffer.from(payload('x').sealedSecret))).toBe(true);
     journal.acknowledgeRegistration(held.id);

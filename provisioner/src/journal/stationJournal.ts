@@ -439,8 +439,13 @@ export class StationJournal {
     }, { durable: true });
   }
 
-  dueRegistrations(now: number, limit = 32): RegistrationRecord[] {
-    return (this.st("SELECT * FROM registrations WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY next_attempt_at, id LIMIT ?").all(now, limit) as Row[]).map(toRegistration);
+  /**
+   * Ids of the registrations due for an attempt, oldest first. Ids, not records: the outbox asks
+   * after every delivery and skips what is already in flight, and at sixteen ports in lockstep
+   * loading every due row each time (sealed seed copied) cost more than the deliveries' own reads.
+   */
+  dueRegistrationIds(now: number, limit = 32): number[] {
+    return this.st("SELECT id FROM registrations WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY next_attempt_at, id LIMIT ?").pluck().all(now, limit) as number[];
   }
 
   nextRegistrationAttemptAt(): number | undefined {
@@ -491,8 +496,9 @@ export class StationJournal {
     return r && toActivation(r);
   }
 
-  dueActivations(now: number, limit = 32): ActivationRecord[] {
-    return (this.st("SELECT * FROM activations WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY next_attempt_at LIMIT ?").all(now, limit) as Row[]).map(toActivation);
+  /** Serials whose activation is due for an attempt (see {@link dueRegistrationIds}). */
+  dueActivationSerials(now: number, limit = 32): string[] {
+    return this.st("SELECT serial FROM activations WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY next_attempt_at LIMIT ?").pluck().all(now, limit) as string[];
   }
 
   nextActivationAttemptAt(): number | undefined {

@@ -94,8 +94,8 @@ export class StationOutbox {
       });
       this.inFlight.set(key, p);
     };
-    for (const r of this.journal.dueRegistrations(now, MAX_PARALLEL)) start(`r${r.id}`, () => this.deliverRegistration(r.id));
-    for (const a of this.journal.dueActivations(now, MAX_PARALLEL)) start(`a${a.serial}`, () => this.deliverActivation(a.serial));
+    for (const id of this.journal.dueRegistrationIds(now, MAX_PARALLEL)) start(`r${id}`, () => this.deliverRegistration(id));
+    for (const serial of this.journal.dueActivationSerials(now, MAX_PARALLEL)) start(`a${serial}`, () => this.deliverActivation(serial));
     if (this.inFlight.size === 0) this.schedule();
   }
 
