@@ -14,7 +14,8 @@ import type { FlashDevice } from '../flash/flashDevice.js';
 import { Rtc, type RtcSnapshot } from '../hardware/rtc.js';
 import { Battery, DEFAULT_BATTERY_PROFILE, type BatteryProfile, type BatterySnapshot } from '../hardware/battery.js';
 import { Display, LCD_OFF, type LcdView } from '../hardware/display.js';
-import { TIMING_OFF, delay, flashCommitMs, type TimingModel } from '../timingModel.js';
+import { TIMING_OFF, flashCommitMs, type TimingModel } from '../timingModel.js';
+import { ModelledTime } from './modelledTime.js';
 import { authRetryAfterMs } from './authThrottle.js';
 import { decodeFobRecord, encodeFobRecord, type FobRecord, type LifeState } from './fobRecord.js';
 import {
@@ -251,7 +252,7 @@ export class Fob {
    * cut tears that commit the fob goes dark and this rejects with SimError POWER_CUT (no answer is
    * sent, as on the real part).
    */
-  async execute(cmd: FobCommand, authenticated: boolean): Promise<CommandResult<unknown>> {
+  async execute(cmd: FobCommand, authenticated: boolean, time = new ModelledTime()): Promise<CommandResult<unknown>> {
     if (!this.poweredOn) throw new SimError('NOT_RUNNING', 'the fob is powered off');
     const ctx = this.context(authenticated);
     let result: CommandResult<unknown>;
@@ -265,14 +266,14 @@ export class Fob {
       case 'WIPE': result = handleWipe(ctx, cmd.body); break;
       default: return { ok: false, error: 'UNSUPPORTED', msg: 'unknown command' };
     }
-    if ((cmd.name === 'CALCULATE' || cmd.name === 'CODE_NOW') && result.ok) await delay(this.timing.hmacMs);
+    if ((cmd.name === 'CALCULATE' || cmd.name === 'CODE_NOW') && result.ok) await time.spend(this.timing.hmacMs);
     if (!result.ok) return result;
     if (result.setTime !== undefined) {
       this.rtc.set(result.setTime, this.clock.now());
       this.hardwareChanged();
     }
     if (result.next) {
-      const failure = await this.commit(result.next);
+      const failure = await this.commit(result.next, time);
       if (failure) return failure;
       if (result.next.state !== ctx.record.state) this.emit({ type: 'state', state: result.next.state, serial: result.next.serial });
     }
@@ -280,9 +281,8 @@ export class Fob {
   }
 
   /** Commits a record; a FLASH_FAILURE result when flash refuses it. @throws SimError POWER_CUT. */
-  private async commit(next: FobRecord): Promise<CommandResult<never> | null> {
+  private async commit(next: FobRecord, time = new ModelledTime()): Promise<CommandResult<never> | null> {
     let cost;
-    const started = performance.now();
     try {
       cost = this.commitSync(next);
     } catch (e) {
@@ -290,8 +290,8 @@ export class Fob {
       throw e;
     }
     if (!cost) throw new SimError('POWER_CUT', 'power cut during a flash write');
-    // The modelled write time includes the host's time for the write (as the handshake's does).
-    await delay(flashCommitMs(this.timing, cost) - (performance.now() - started));
+    // The modelled write time includes the host's time for the write (see ModelledTime).
+    await time.spend(flashCommitMs(this.timing, cost));
     return null;
   }
 
@@ -347,20 +347,20 @@ export class Fob {
   }
 
   /** Counts a failed authentication in flash. @throws SimError POWER_CUT. */
-  async recordAuthFailure(): Promise<void> {
+  async recordAuthFailure(time?: ModelledTime): Promise<void> {
     this.lastAuthFailureAt = this.clock.now();
-    await this.commit({ ...this.record, failedAuthTotal: this.record.failedAuthTotal + 1, failedAuthStreak: this.record.failedAuthStreak + 1 });
+    await this.commit({ ...this.record, failedAuthTotal: this.record.failedAuthTotal + 1, failedAuthStreak: this.record.failedAuthStreak + 1 }, time);
   }
 
   /** A successful authentication ends the streak (written only when there was one). */
-  async recordAuthSuccess(): Promise<void> {
-    if (this.record.failedAuthStreak > 0) await this.commit({ ...this.record, failedAuthStreak: 0 });
+  async recordAuthSuccess(time?: ModelledTime): Promise<void> {
+    if (this.record.failedAuthStreak > 0) await this.commit({ ...this.record, failedAuthStreak: 0 }, time);
   }
 
   /** Stores a newer revocation list (its sequence number already checked by the session layer). */
-  async storeCrl(seq: number, bytes: Uint8Array): Promise<CommandResult<never> | null> {
+  async storeCrl(seq: number, bytes: Uint8Array, time?: ModelledTime): Promise<CommandResult<never> | null> {
     if (seq <= this.record.crlSeq) return null;
-    return this.commit({ ...this.record, crl: bytes.slice(), crlSeq: seq });
+    return this.commit({ ...this.record, crl: bytes.slice(), crlSeq: seq }, time);
   }
 
   /** A USB conversation began (HELLO): the cell pays for it. */

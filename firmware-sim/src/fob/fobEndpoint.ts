@@ -34,9 +34,10 @@ import { isSimError } from '../errors.js';
 import type { RandomBytes } from '../_types.js';
 import { LinkFaults } from '../link/linkFaults.js';
 import type { FobLink } from '../link/fobLink.js';
-import { delay, usbTransferMs } from '../timingModel.js';
+import { usbTransferMs } from '../timingModel.js';
 import type { CommandResult, WireErrorName } from './commandHandlers.js';
 import { FOB_FW_VERSION, FOB_HW_VERSION, FOB_MODEL, type Fob, type FobCommand } from './fob.js';
+import { ModelledTime } from './modelledTime.js';
 
 /** Requests held while one is being processed; more are answered BUSY. */
 export const MAX_QUEUED_REQUESTS = 8;
@@ -161,46 +162,49 @@ export class FobEndpoint {
   }
 
   private async process(frame: Frame): Promise<void> {
-    await delay(usbTransferMs(this.fob.timing, frame.body.length + 9));
+    // The request's USB frames, the MCU's work and the answer's frames, in the fob's own time:
+    // the host's work for it runs inside that time (see ModelledTime).
+    const time = new ModelledTime();
+    await time.spend(usbTransferMs(this.fob.timing, frame.body.length + 9));
     const name = messageName(frame.type);
     const secure = (frame.flags & FrameFlags.SECURE) !== 0;
     let body = frame.body;
     if (secure) {
-      if (!this.session) return this.sendBody(frame, sessionFailureErrorBody('no-session'));
+      if (!this.session) return this.sendBody(frame, sessionFailureErrorBody('no-session'), time);
       const opened = this.session.receive.open(encodeFrameHeader(frame), frame.body);
       if (!opened.ok) {
         // SPEC.md "Records": a record that does not authenticate ends the session; a replay does
         // not (an attacker's replay must not cut the station off).
         if (opened.reason !== 'replayed') this.endSession();
-        return this.sendBody(frame, sessionFailureErrorBody(opened.reason));
+        return this.sendBody(frame, sessionFailureErrorBody(opened.reason), time);
       }
       body = opened.plaintext;
     }
     try {
-      if (!name) return this.sendError(frame, { error: 'UNSUPPORTED', msg: `unknown message type 0x${frame.type.toString(16)}` }, secure);
+      if (!name) return this.sendError(frame, { error: 'UNSUPPORTED', msg: `unknown message type 0x${frame.type.toString(16)}` }, secure, time);
       let request: RequestBodies[MessageType];
       try {
         request = decodeRequest(frame.type, body);
       } catch (e) {
-        if (e instanceof MessageError) return this.sendError(frame, { error: 'INVALID_ARGUMENT', msg: e.message }, secure);
+        if (e instanceof MessageError) return this.sendError(frame, { error: 'INVALID_ARGUMENT', msg: e.message }, secure, time);
         throw e;
       }
       let reply: Reply | null;
       try {
-        reply = await this.dispatch(frame, request, secure);
+        reply = await this.dispatch(frame, request, secure, time);
       } finally {
         // The decoder's copy of a seed: the fob keeps only its own (in the record).
         if (frame.type === MessageType.PROGRAM_SEED) (request as RequestBodies[typeof MessageType.PROGRAM_SEED]).secret.fill(0);
       }
       if (reply === null) return; // BEGIN_SESSION answered itself
-      if (reply.ok) this.sendOk(frame, reply.body, secure);
-      else this.sendError(frame, reply, secure);
+      if (reply.ok) this.sendOk(frame, reply.body, secure, time);
+      else this.sendError(frame, reply, secure, time);
     } finally {
       if (secure) body.fill(0);
     }
   }
 
-  private async dispatch(frame: Frame, request: RequestBodies[MessageType], secure: boolean): Promise<Reply | null> {
+  private async dispatch(frame: Frame, request: RequestBodies[MessageType], secure: boolean, time: ModelledTime): Promise<Reply | null> {
     const fob = this.fob;
     switch (frame.type) {
       case MessageType.HELLO: {
@@ -241,26 +245,26 @@ export class FobEndpoint {
         };
       }
       case MessageType.BEGIN_SESSION:
-        await this.beginSession(frame, request as RequestBodies[typeof MessageType.BEGIN_SESSION]);
+        await this.beginSession(frame, request as RequestBodies[typeof MessageType.BEGIN_SESSION], time);
         return null;
       default: {
         const command = { name: messageName(frame.type), body: request } as FobCommand;
-        const result: CommandResult<unknown> = await fob.execute(command, secure && this.session !== null);
+        const result: CommandResult<unknown> = await fob.execute(command, secure && this.session !== null, time);
         if (!result.ok) return result;
         return { ok: true, body: encodeResponse(frame.type as MessageType, result.response as never) };
       }
     }
   }
 
-  private async beginSession(frame: Frame, request: RequestBodies[typeof MessageType.BEGIN_SESSION]): Promise<void> {
+  private async beginSession(frame: Frame, request: RequestBodies[typeof MessageType.BEGIN_SESSION], time: ModelledTime): Promise<void> {
     const fob = this.fob;
     this.endSession();
     // F0: the kept HELLO bodies serve this one attempt, whatever its outcome.
     const hello = this.hello;
     this.hello = null;
-    if (!hello) return this.sendError(frame, { error: 'BAD_STATE', msg: 'HELLO first: every BEGIN_SESSION needs a fresh HELLO' }, false);
+    if (!hello) return this.sendError(frame, { error: 'BAD_STATE', msg: 'HELLO first: every BEGIN_SESSION needs a fresh HELLO' }, false, time);
     const retryMs = fob.authRetryAfterMs();
-    if (retryMs > 0) return this.sendError(frame, { error: 'RATE_LIMITED', msg: 'too many failed authentications', retryMs }, false);
+    if (retryMs > 0) return this.sendError(frame, { error: 'RATE_LIMITED', msg: 'too many failed authentications', retryMs }, false, time);
     const status = fob.status();
     let now = status.time;
     if (!status.timeValid) {
@@ -271,11 +275,8 @@ export class FobEndpoint {
       const cert = decodeStationCertificate(request.cert);
       now = cert.ok ? cert.certificate.notBefore : 0;
     }
-    // The modelled handshake time is the fob's whole time for it, its own computation included:
-    // the host does the computation within it, not after it. Sixteen simulated fobs share one
-    // host thread, and computing after the wait made the last of them answer 16 × the host's
-    // share later, a queue that sixteen real fobs (an MCU each) never form.
-    const modelled = delay(fob.timing.handshakeMs);
+    // The modelled handshake time is the fob's whole time for it, its own computation included
+    // (see ModelledTime).
     const crl = fob.crl;
     const result = acceptSession({
       staticPrivateKey: fob.devicePrivateKey,
@@ -286,18 +287,18 @@ export class FobEndpoint {
       ...(crl.bytes ? { revocationList: crl.bytes } : {}),
       now,
     });
-    await modelled;
+    await time.spend(fob.timing.handshakeMs);
     if (result.newRevocationList) {
       const decoded = decodeRevocationList(result.newRevocationList);
-      if (decoded.ok) await fob.storeCrl(decoded.revocationList.seq, result.newRevocationList);
+      if (decoded.ok) await fob.storeCrl(decoded.revocationList.seq, result.newRevocationList, time);
     }
     if (!result.ok) {
-      await fob.recordAuthFailure();
-      return this.sendBody(frame, sessionFailureErrorBody(result.reason));
+      await fob.recordAuthFailure(time);
+      return this.sendBody(frame, sessionFailureErrorBody(result.reason), time);
     }
-    await fob.recordAuthSuccess();
+    await fob.recordAuthSuccess(time);
     this.session = { sid: result.sid, send: result.send, receive: result.receive };
-    this.sendOk(frame, encodeResponse(MessageType.BEGIN_SESSION, { sid: result.sid }), true);
+    this.sendOk(frame, encodeResponse(MessageType.BEGIN_SESSION, { sid: result.sid }), true, time);
   }
 
   private endSession(): void {
@@ -307,21 +308,22 @@ export class FobEndpoint {
     this.session = null;
   }
 
-  private sendOk(request: Frame, body: Uint8Array, secure: boolean): void {
-    this.sendFrame(request, FrameFlags.RESPONSE, body, secure);
+  private sendOk(request: Frame, body: Uint8Array, secure: boolean, time: ModelledTime): void {
+    this.sendFrame(request, FrameFlags.RESPONSE, body, secure, time);
   }
 
-  private sendError(request: Pick<Frame, 'type' | 'requestId'>, e: { error: WireErrorName; msg: string; retryMs?: number }, secure: boolean): void {
+  private sendError(request: Pick<Frame, 'type' | 'requestId'>, e: { error: WireErrorName; msg: string; retryMs?: number }, secure: boolean, time = new ModelledTime()): void {
     const body = encodeErrorBody({ code: WireErrorCode[e.error], name: e.error, msg: e.msg.slice(0, 200), ...(e.retryMs !== undefined ? { retryMs: e.retryMs } : {}) });
-    this.sendFrame(request, FrameFlags.RESPONSE | FrameFlags.ERROR, body, secure);
+    this.sendFrame(request, FrameFlags.RESPONSE | FrameFlags.ERROR, body, secure, time);
   }
 
   /** A ready error body (the session's reason-token bodies), in the clear. */
-  private sendBody(request: Pick<Frame, 'type' | 'requestId'>, body: ErrorBody): void {
-    this.sendFrame(request, FrameFlags.RESPONSE | FrameFlags.ERROR, encodeErrorBody(body), false);
+  private sendBody(request: Pick<Frame, 'type' | 'requestId'>, body: ErrorBody, time: ModelledTime): void {
+    this.sendFrame(request, FrameFlags.RESPONSE | FrameFlags.ERROR, encodeErrorBody(body), false, time);
   }
 
-  private sendFrame(request: Pick<Frame, 'type' | 'requestId'>, flags: number, body: Uint8Array, secure: boolean): void {
+  /** Sends the answer once `time` says its USB frames are through (at once with the timing model off). */
+  private sendFrame(request: Pick<Frame, 'type' | 'requestId'>, flags: number, body: Uint8Array, secure: boolean, time: ModelledTime): void {
     if (!this.fob.powered || this.fob.unresponsive) return;
     const useSession = secure && this.session !== null;
     const header = { version: PROTOCOL_VERSION, flags: flags | (useSession ? FrameFlags.SECURE : 0), type: request.type, requestId: request.requestId };
@@ -333,7 +335,7 @@ export class FobEndpoint {
     const wire = encodeFrame({ ...header, body: payload });
     this.stats.framesOut++;
     const out = this.faults.apply('out', wire);
-    const ms = usbTransferMs(this.fob.timing, wire.length);
+    const ms = time.remaining(usbTransferMs(this.fob.timing, wire.length));
     if (ms > 0) setTimeout(() => this.link.write(out), ms);
     else this.link.write(out);
   }
