@@ -127,13 +127,40 @@ describe('StationJournal', () => {
     await expect(journal.flush()).rejects.toMatchObject({ code: 'JOURNAL_FAILED' });
   });
 
+  it('a flush waits for the syncs that cover the commits made before it, not for later ones', async () => {
+    const a = journal.createFob({ deviceKey: 'aa', batch: 'B' });
+    const b = journal.createFob({ deviceKey: 'bb', batch: 'B' });
+    const pending: (() => void)[] = [];
+    const internals = journal as unknown as { wal: Promise<{ datasync(): Promise<void>; close(): Promise<void> }> | undefined };
+    internals.wal = Promise.resolve({ datasync: () => new Promise<void>((resolve) => pending.push(resolve)), close: async () => undefined });
+    const tick = async (): Promise<void> => { for (let i = 0; i < 5; i++) await Promise.resolve(); };
+    journal.holdRegistration(a.id, payload('FK00000013'));
+    await tick();
+    expect(pending).toHaveLength(1); // the sync of a's seed is in flight
+    let aSynced = false;
+    const flushA = journal.flush().then(() => (aSynced = true));
+    // Another fob commits while that sync runs: a later sync covers it.
+    journal.holdRegistration(b.id, payload('FK00000021'));
+    let bSynced = false;
+    const flushB = journal.flush().then(() => (bSynced = true));
+    pending.shift()!();
+    await flushA;
+    expect(aSynced).toBe(true);
+    await tick();
+    expect(bSynced).toBe(false);
+    expect(pending).toHaveLength(1);
+    pending.shift()!();
+    await flushB;
+    expect(bSynced).toBe(true);
+  });
+
   it('the outbox reads use the pending-only indexes, not a scan of the whole shift; a v1 journal is migrated', () => {
     journal.close();
     const db = new Database(join(dir, 'station.db'));
     try {
       const plan = (sql: string): string => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(1, 8) as { detail: string }[]).map((r) => r.detail).join('; ');
-      expect(plan("SELECT * FROM registrations WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY next_attempt_at, id LIMIT ?")).toMatch(/USING INDEX registrations_pending/);
-      expect(plan("SELECT * FROM activations WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY next_attempt_at LIMIT ?")).toMatch(/USING INDEX activations_pending/);
+      expect(plan("SELECT id FROM registrations WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY next_attempt_at, id LIMIT ?")).toMatch(/USING (COVERING )?INDEX registrations_pending/);
+      expect(plan("SELECT serial FROM activations WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY next_attempt_at LIMIT ?")).toMatch(/USING (COVERING )?INDEX activations_pending/);
       // Back to a v1 file: reopening adds the indexes.
       db.exec('DROP INDEX registrations_pending; DROP INDEX activations_pending; PRAGMA user_version = 1');
     } finally {

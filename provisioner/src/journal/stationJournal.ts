@@ -159,7 +159,9 @@ export class StationJournal {
   private readonly fullSync: boolean;
   private depth = 0;
   private durableDepth = 0;
-  private dirty = false;
+  /** Durable commits made, and how many of them the last finished sync covered. */
+  private durableCommits = 0;
+  private syncedCommits = 0;
   private flushing: Promise<void> | undefined;
   /** A failed sync is final: after a failed fdatasync the kernel may have dropped the dirty pages, so a retry that succeeds proves nothing. */
   private syncFailure: StationError | undefined;
@@ -222,30 +224,35 @@ export class StationJournal {
   }
 
   /**
-   * Makes every durable commit so far reach the disk (fdatasync of the WAL, off the main thread).
-   * Concurrent callers share one sync; a no-op when nothing durable is pending or with `sync: 'normal'`.
+   * Makes every durable commit made before the call reach the disk (fdatasync of the WAL, off the
+   * main thread). Concurrent callers share one sync; a no-op when nothing durable is pending or
+   * with `sync: 'normal'`. Commits made after the call are not waited for: at sixteen ports other
+   * fobs commit all the time, and waiting until none was pending held a fob behind a chain of
+   * syncs that were not its own.
    * @throws StationError JOURNAL_FAILED when the sync fails.
    */
   async flush(): Promise<void> {
-    if (this.syncFailure) throw this.syncFailure;
-    while ((this.dirty && this.db.open) || this.flushing) {
-      if (this.flushing) {
-        await this.flushing;
-        continue;
+    const target = this.durableCommits;
+    for (;;) {
+      if (this.syncFailure) throw this.syncFailure;
+      if (this.syncedCommits >= target || !this.db.open) return;
+      if (!this.flushing) {
+        // A sync started now covers every commit made so far (they are all in the WAL file).
+        const covers = this.durableCommits;
+        this.flushing = (async () => {
+          try {
+            this.wal ??= openFile(`${this.path}-wal`, 'r');
+            await (await this.wal).datasync();
+            this.syncedCommits = Math.max(this.syncedCommits, covers);
+          } catch (cause) {
+            this.wal = undefined;
+            this.syncFailure = new StationError('JOURNAL_FAILED', `cannot sync the journal ${this.path}: ${(cause as Error).message}`, { cause });
+            throw this.syncFailure;
+          }
+        })().finally(() => {
+          this.flushing = undefined;
+        });
       }
-      this.dirty = false;
-      this.flushing = (async () => {
-        try {
-          this.wal ??= openFile(`${this.path}-wal`, 'r');
-          await (await this.wal).datasync();
-        } catch (cause) {
-          this.wal = undefined;
-          this.syncFailure = new StationError('JOURNAL_FAILED', `cannot sync the journal ${this.path}: ${(cause as Error).message}`, { cause });
-          throw this.syncFailure;
-        }
-      })().finally(() => {
-        this.flushing = undefined;
-      });
       await this.flushing;
     }
   }
@@ -271,7 +278,7 @@ export class StationJournal {
     try {
       const r = this.db.transaction(fn)();
       if (durable && this.fullSync) {
-        this.dirty = true;
+        this.durableCommits++;
         // Started now, awaited by whoever acts on this commit; a failure is kept for that flush().
         this.flush().catch(() => undefined);
       }
