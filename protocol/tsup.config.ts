@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/otp/index.ts', 'src/wire/index.ts', 'src/session/index.ts', 'src/client/index.ts', 'src/formats/index.ts', 'src/serial/index.ts', 'src/serialport/index.ts'],
+  entry: ['src/index.ts', 'src/otp/index.ts', 'src/wire/index.ts', 'src/session/index.ts', 'src/client/index.ts', 'src/formats/index.ts', 'src/serial/index.ts'],
   format: ['esm'],
   dts: true,
   sourcemap: true,

@@ -1,10 +1,7 @@
 /**
  * The fob's end of a pty, opened with `serialport` like any serial device, as a {@link FobLink}.
- * Reads and writes go straight to the descriptor (the same binding as the station's transport):
- * a fleet of fobs shares one thread, and thread-pool hand-offs per frame were a third of it.
  */
 import { SerialPort } from 'serialport';
-import { pollerDirectBinding } from '@fobkit/protocol/serialport';
 import { SimError } from '../errors.js';
 import type { FobLink } from './fobLink.js';
 
@@ -27,7 +24,7 @@ export class SerialFobLink implements FobLink {
    */
   static open(fobPath: string, address: string): Promise<SerialFobLink> {
     return new Promise((resolve, reject) => {
-      const port = new SerialPort({ binding: pollerDirectBinding, path: fobPath, baudRate: 115_200, autoOpen: false });
+      const port = new SerialPort({ path: fobPath, baudRate: 115_200, autoOpen: false });
       port.open((err) => {
         if (err) reject(new SimError('PORT_FAILED', `cannot open ${fobPath}: ${err.message}`, { cause: err }));
         else resolve(new SerialFobLink(port, address));

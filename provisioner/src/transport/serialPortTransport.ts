@@ -6,7 +6,7 @@
  */
 import { SerialPort } from 'serialport';
 import { TransportError, type Transport } from '@fobkit/protocol/client';
-import { pollerDirectBinding } from '@fobkit/protocol/serialport';
+import { pollerDirectBinding } from './pollerDirectBinding.js';
 
 export interface SerialPortTransportOptions {
   path: string;

@@ -1,14 +1,13 @@
 /**
  * serialport's own binding (bindings-cpp) with reads and writes done on the port's file
  * descriptor directly, once its poller says the port is ready, instead of through libuv's thread
- * pool. Both ends use it: the station's serial transport and the simulator's fob end of a pty.
+ * pool.
  *
  * Why: bindings-cpp reads with fs.read (a thread-pool request per read, plus an EAGAIN exception
  * and a second request every time the port has nothing to read) and writes with fs.write (a
  * thread-pool request per frame). A fob's frame is a few dozen bytes: the hand-off to and from
  * the pool cost the station 2-2.5 ms of its main thread per fob at sixteen ports, about a quarter
- * of its CPU, and the pool is the one that also carries the journal's fsyncs. In the simulator
- * the same hand-offs were a third of its CPU per fob (bench:provision). The port is opened
+ * of its CPU, and the pool is the one that also carries the journal's fsyncs. The port is opened
  * non-blocking, so a read after 'readable' and a write of a frame return at once.
  *
  * Opening, settings, the poller and close stay bindings-cpp's. Ports without a poller (Windows)
