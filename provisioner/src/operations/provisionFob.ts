@@ -117,6 +117,8 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
   let secret: Uint8Array | undefined;
   let resumed = false;
   let done = false;
+  /** The handshake in flight or done (see the session step). */
+  let sessionUp: Promise<void> | undefined;
 
   const serialOf = (): string | undefined => fob?.serial ?? undefined;
 
@@ -217,20 +219,40 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
     const state = hello.state;
 
     // ---- session (not for a locked fob: nothing on it is ours to change) ------------------
+    // A blank fob this station has never seen needs nothing from the session until SET_TIME:
+    // the state check, the serial, the seed and its journaling run while the fob computes its
+    // side of the handshake (a slow MCU's hundreds of milliseconds), and SET_TIME waits for it.
+    // Every other fob's state check may act on the fob (wipe it, resume it) and waits for the
+    // session first.
     if (state !== 'locked') {
-      try {
-        await step('session', () => session.beginSession());
-      } catch (e) {
-        if (e instanceof StepFailed) throw e;
-        const d = describeFobError(e);
-        if (d.kind === 'rejected-station') {
-          // Not the fob's fault: it is not set aside in the journal, a station with a good
-          // certificate provisions it normally.
-          throw new StepFailed({ outcome: 'failed', serial: hello.serial, step: 'session', reason: `the fob rejected this station's certificate (${d.deviceName ?? d.code}: ${d.message}) — fob left untouched; check the station certificate and the fob's root key` });
+      const started = step('session', () => session.beginSession());
+      sessionUp = (async () => {
+        try {
+          await started;
+        } catch (e) {
+          if (e instanceof StepFailed) throw e;
+          const d = describeFobError(e);
+          if (d.kind === 'rejected-station') {
+            // Not the fob's fault: it is not set aside in the journal, a station with a good
+            // certificate provisions it normally (with the serial it was given here, if any).
+            throw new StepFailed({ outcome: 'failed', serial: hello.serial, step: 'session', reason: `the fob rejected this station's certificate (${d.deviceName ?? d.code}: ${d.message}) — fob left untouched; check the station certificate and the fob's root key` });
+          }
+          throw e;
         }
+      })();
+      // Awaited below; until then a failure must not count as unhandled.
+      sessionUp.catch(() => undefined);
+    }
+    /** The session is up; a failure is reported as the session's, whatever step ran meanwhile. */
+    const sessionReady = async (): Promise<void> => {
+      try {
+        await sessionUp;
+      } catch (e) {
+        current = 'session';
         throw e;
       }
-    }
+    };
+    if (known || state !== 'blank') await sessionReady();
 
     // ---- state check: program, resume, leave alone, or explain ----------------------------
     let from: PipelineStep = 'assign-serial';
@@ -352,6 +374,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
       // and PROGRAM_SEED wait for it. The offset SET_TIME measures goes into the held
       // registration, made durable by its release.
       const heldId = registrationId;
+      await sessionReady();
       await step('set-time', async () => {
         const a = clock();
         const before = await session.getStatus();
@@ -455,6 +478,9 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
     if (fob && journal.getFob(fob.id).outcome !== 'failed') journal.updateFob(fob.id, { failure: reason });
     return { outcome: 'failed', serial: serialOf(), step: current, reason: `${reason} — fob not locked` };
   } finally {
+    // A fob that ended while its handshake was still running (the serial pool empty, say): the
+    // handshake's own end is journaled before the port is let go.
+    await sessionUp?.catch(() => undefined);
     secret?.fill(0);
     // A fob that ends otherwise may leave a durable record no step waited for (a failure that
     // sets it aside). A done fob's durable records were all waited for before their steps; the
