@@ -24,6 +24,7 @@ import { BackendError } from '../errors.js';
 import type { FobRecord, StationJournal } from '../journal/stationJournal.js';
 import type { LabelWriter } from '../station/labelWriter.js';
 import type { SerialPool } from '../station/serialPool.js';
+import type { OpeningExchanges } from '../station/openingExchanges.js';
 import type { StationOutbox } from '../station/stationOutbox.js';
 import { describeFobError } from './describeFobError.js';
 import { generateSeed } from './generateSeed.js';
@@ -74,6 +75,8 @@ export interface FobPipelineSettings {
   randomBytes?: (n: number) => Uint8Array;
   /** Called after each phase is journaled (`applied`: the fob did it, the journal does not know yet). Tests crash the station here. */
   onPhase?: (step: PipelineStep, phase: StepPhase) => void;
+  /** Shared by the fobs provisioned in parallel: the work that can wait for a handshake lets other fobs' HELLOs and handshakes go first. */
+  openings?: OpeningExchanges;
 }
 
 export interface ProvisionFobOptions extends FobPipelineSettings {
@@ -119,6 +122,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
   let done = false;
   /** The handshake in flight or done (see the session step). */
   let sessionUp: Promise<void> | undefined;
+  const openingsOut = options.openings?.begin() ?? (() => undefined);
 
   const serialOf = (): string | undefined => fob?.serial ?? undefined;
 
@@ -243,6 +247,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
       // Awaited below; until then a failure must not count as unhandled.
       sessionUp.catch(() => undefined);
     }
+    openingsOut();
     /** The session is up; a failure is reported as the session's, whatever step ran meanwhile. */
     const sessionReady = async (): Promise<void> => {
       try {
@@ -253,6 +258,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
       }
     };
     if (known || state !== 'blank') await sessionReady();
+    else if (options.openings) await Promise.race([sessionUp!.catch(() => undefined), options.openings.settled()]);
 
     // ---- state check: program, resume, leave alone, or explain ----------------------------
     let from: PipelineStep = 'assign-serial';
@@ -478,6 +484,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
     if (fob && journal.getFob(fob.id).outcome !== 'failed') journal.updateFob(fob.id, { failure: reason });
     return { outcome: 'failed', serial: serialOf(), step: current, reason: `${reason} — fob not locked` };
   } finally {
+    openingsOut();
     // A fob that ended while its handshake was still running (the serial pool empty, say): the
     // handshake's own end is journaled before the port is let go.
     await sessionUp?.catch(() => undefined);

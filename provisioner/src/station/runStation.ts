@@ -9,6 +9,7 @@ import { sleepMs } from '../backendApi/retryWithBackoff.js';
 import { provisionFob, type FobPipelineSettings, type ProvisionOutcome, type ProvisionStepEvent } from '../operations/provisionFob.js';
 import type { ProvisioningSession } from '../operations/provisioningSession.js';
 import { listFobPorts, presentPaths, type ListPorts } from './listFobPorts.js';
+import { OpeningExchanges } from './openingExchanges.js';
 
 /** An open connection to one fob. */
 export interface FobConnection {
@@ -69,6 +70,7 @@ export async function runStation(o: RunStationOptions): Promise<StationSummary> 
   // stepped (NTP) while a fob is on the line. An injected clock (tests) serves for both.
   const monotonic = o.clock ?? (() => performance.now() / 1000);
   const emit = o.onEvent ?? (() => undefined);
+  const openings = o.openings ?? new OpeningExchanges();
   const started = monotonic();
   const results: FobResult[] = [];
   const busy = new Map<string, Promise<unknown>>();
@@ -104,7 +106,7 @@ export async function runStation(o: RunStationOptions): Promise<StationSummary> 
     }
     let result: ProvisionOutcome;
     try {
-      result = await provisionFob({ ...o, session: conn.session, port, onEvent: (e) => emit(e), signal: abort.signal });
+      result = await provisionFob({ ...o, session: conn.session, port, onEvent: (e) => emit(e), signal: abort.signal, openings });
     } catch (e) {
       fatal ??= e;
       abort.abort(e);
