@@ -81,7 +81,7 @@ export async function startBackendProcess(dir: string): Promise<BackendProcess> 
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
-    const c = spawn(process.execPath, [...TSX, join(ROOT, 'backend/src/cli/main.ts'), 'serve', '--db', `sqlite:${dbFile}`, '--kek-file', kekFile, '--listen', `127.0.0.1:${port}`, '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, [...BACKEND_COMMAND, 'serve', '--db', `sqlite:${dbFile}`, '--kek-file', kekFile, '--listen', `127.0.0.1:${port}`, '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
     let stderr = '';
     c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -176,21 +176,26 @@ function newestMtime(dir: string): number {
 }
 
 /**
- * How to start `fobkit`: the built bin (as DEVELOPERS.md says end-to-end tests do, and about
- * twice as fast to start, which the crash matrix feels), unless the build is missing or older
- * than the sources of the station or the protocol, when the sources are run through tsx.
+ * How to start a package's CLI: its built entry (as DEVELOPERS.md says end-to-end tests do, about
+ * twice as fast to start, which the crash matrix feels, and the code that ships), unless the build
+ * is missing or older than the package's sources or the protocol's, when the sources are run
+ * through tsx.
  */
-const FOBKIT_COMMAND: string[] = (() => {
-  const bin = join(ROOT, 'provisioner/dist/cli/main.js');
+function cliCommand(pkg: 'provisioner' | 'backend'): string[] {
+  const bin = join(ROOT, pkg, 'dist/cli/main.js');
   try {
     const built = statSync(bin).mtimeMs;
     const protocolBuilt = statSync(join(ROOT, 'protocol/dist/index.js')).mtimeMs;
-    if (built >= newestMtime(join(ROOT, 'provisioner/src')) && protocolBuilt >= newestMtime(join(ROOT, 'protocol/src'))) return [bin];
+    if (built >= newestMtime(join(ROOT, pkg, 'src')) && protocolBuilt >= newestMtime(join(ROOT, 'protocol/src'))) return [bin];
   } catch {
     // no build: run the sources
   }
-  return [...TSX, join(ROOT, 'provisioner/src/cli/main.ts')];
-})();
+  return [...TSX, join(ROOT, pkg, 'src/cli/main.ts')];
+}
+
+const FOBKIT_COMMAND = cliCommand('provisioner');
+/** The backend as the station's benchmarks and tests meet it: built, like the station. */
+const BACKEND_COMMAND = cliCommand('backend');
 
 /** `fobkit provision --json ...args`, to its end (or its kill). */
 export async function runProvision(o: RunProvisionOptions): Promise<StationRun> {
