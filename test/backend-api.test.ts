@@ -192,6 +192,13 @@ describe.each(kinds)('backend API on %s', (kind) => {
     // A code from another instant, given as such.
     expect((await t.call('support', 'POST', `/v1/tokens/${fob.serial}/check`, { code: codeAt(fob.seed, now - 3600), time: now - 3600 })).body).toMatchObject({ ok: true, offsetSteps: 0 });
     expect((await t.call('support', 'POST', `/v1/tokens/${fob.serial}/check`, { code: 'abcdef' })).status).toBe(400);
+    // With the step read off the fob, only that step counts: the same code claimed for another
+    // step of the day is not a match (as another seed's colliding code would not be).
+    const fobStep = totpStep({ time: fobTime, period: 60 });
+    expect((await t.call('support', 'POST', `/v1/tokens/${fob.serial}/check`, { code, step: fobStep })).body).toMatchObject({ ok: true, offsetSteps: 200, step: fobStep });
+    expect((await t.call('support', 'POST', `/v1/tokens/${fob.serial}/check`, { code, step: fobStep + 1 })).body).toMatchObject({ ok: false, reason: 'mismatch' });
+    const farStep = totpStep({ time: now + 2 * 86_400, period: 60 });
+    expect((await t.call('support', 'POST', `/v1/tokens/${fob.serial}/check`, { code: codeAt(fob.seed, now + 2 * 86_400), step: farStep })).body).toMatchObject({ ok: false, reason: 'mismatch' });
 
     const c1 = codeAt(fob.seed, fobTime);
     const c2 = codeAt(fob.seed, fobTime + 60);

@@ -26,7 +26,11 @@ export const bodies = {
   assign: obj({ user: str({ max: 128, pattern: USER_PATTERN }) }),
   unbind: obj({ reason: str({ max: 200, description: 'e.g. lost, returned, broken' }) }),
   reason: obj({ reason: optional(str({ max: 200 })) }),
-  check: obj({ code, time: optional(num({ min: 0, max: MAX_TIME, description: 'when the code was shown (Unix seconds); default now' })) }),
+  check: obj({
+    code,
+    time: optional(num({ min: 0, max: MAX_TIME, description: 'when the code was shown (Unix seconds); default now' })),
+    step: optional(int({ min: 0, max: 0xffff_ffff, description: 'the TOTP step the code was made at, when read off the fob (CODE_NOW); only that step is checked' })),
+  }),
   resync: obj({ code1: code, code2: code }),
   enrolApp: obj({ label: optional(str({ max: 64, description: 'e.g. "iPhone"' })) }),
   validate: obj({ user: str({ max: 128, pattern: USER_PATTERN }), code: str({ min: 1, max: 16, description: 'what the user typed' }) }),

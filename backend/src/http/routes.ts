@@ -97,7 +97,7 @@ export function buildRoutes(openapi: () => unknown): Route[] {
     }) },
     { method: 'POST', path: '/v1/tokens/{serial}/check', roles: SUPPORT, body: bodies.check, summary: 'Does this code match, at what offset (±1 day); consumes nothing', handler: async (ctx, req) => {
       const b = req.body as B<'check'>;
-      return { body: await checkCode(ctx, req.actor, serialParam(req), b.code, b.time) };
+      return { body: await checkCode(ctx, req.actor, serialParam(req), b.code, b.time, b.step) };
     } },
     { method: 'POST', path: '/v1/tokens/{serial}/resync', roles: SUPPORT, body: bodies.resync, summary: 'Re-establish the drift from two consecutive codes', handler: async (ctx, req) => {
       const b = req.body as B<'resync'>;

@@ -24,17 +24,25 @@ function stepAt(time: number, period: number, t0: number): number {
 /**
  * POST /v1/tokens/{serial}/check. Touches no counter and consumes no step; a match on a
  * quarantined fob clears the quarantine (the fob is proven to be the one in hand and working).
+ * `step`: the step the code was made at, when the caller read it off the fob; only that step is
+ * checked (still within the day either side of `time`). Over the whole day, another seed's
+ * six-digit code matches some step about 3 times in 1,000: a caller that knows the step must not
+ * take such a collision for this fob.
  */
-export async function checkCode(ctx: BackendContext, actor: string, serial: string, code: string, time?: number): Promise<CheckResult> {
+export async function checkCode(ctx: BackendContext, actor: string, serial: string, code: string, time?: number, step?: number): Promise<CheckResult> {
   const row = await getTokenRow(ctx.db, serial);
   const at = time ?? ctx.clock();
-  stepAt(at, row.period, row.t0);
+  const now = stepAt(at, row.period, row.t0);
+  const window = searchWindow(ctx, row.period);
   const seed = openTokenSeed(ctx, row);
   const key = createOtpKey({ secret: seed, algorithm: row.algorithm, digits: row.digits });
   seed.fill(0);
   let r;
   try {
-    r = verifyTotp({ secret: key, code, time: at, period: row.period, t0: row.t0, window: searchWindow(ctx, row.period) });
+    const only = step === undefined ? { window } : { window: 0, expectedOffset: step - now };
+    r = step !== undefined && Math.abs(step - now) > window
+      ? ({ ok: false, reason: 'mismatch' } as const)
+      : verifyTotp({ secret: key, code, time: at, period: row.period, t0: row.t0, ...only });
   } finally {
     key.dispose();
   }

@@ -82,8 +82,9 @@ export class SupportClient {
   }
 
   /** Does `code` match (±1 day), and at what offset; consumes nothing. */
-  checkCode(serial: string, code: string, time?: number): Promise<CheckResult> {
-    return this.call('POST', `/v1/tokens/${seg(serial)}/check`, time === undefined ? { code } : { code, time }, `check ${serial}`, ['ok']);
+  /** `step`: the step the code was made at, when read off the fob; only that step is checked. */
+  checkCode(serial: string, code: string, time?: number, step?: number): Promise<CheckResult> {
+    return this.call('POST', `/v1/tokens/${seg(serial)}/check`, { code, ...(time === undefined ? {} : { time }), ...(step === undefined ? {} : { step }) }, `check ${serial}`, ['ok']);
   }
 
   resync(serial: string, code1: string, code2: string): Promise<ResyncResult> {

@@ -170,10 +170,12 @@ export async function inspectFob(o: InspectFobOptions): Promise<InspectReport> {
     add('quarantined', `${serial} is quarantined (unbound from its user${lastUnbindReason(record)})`, 'to put it back into stock: fobkit inspect --port … --release (a matching code returns it to available); to retire it: wipe it');
   } else {
     const now = await o.fob.codeNow();
-    let c = await o.backend.checkCode(serial, now.code, clock());
+    // At the step the fob made its code at: anywhere else in the day searched, a match is another
+    // seed's code colliding with this one's (about 3 in 1,000), not this seed.
+    let c = await o.backend.checkCode(serial, now.code, clock(), now.step);
     report.code = { checked: true, ok: c.ok, ...(c.ok ? { offsetSteps: c.offsetSteps, matchedAt: 'station-time' as const } : {}) };
     if (!c.ok && Math.abs(offsetNow) > DAY - 2 * record.period) {
-      c = await o.backend.checkCode(serial, now.code, Math.max(0, clock() + offsetNow));
+      c = await o.backend.checkCode(serial, now.code, Math.max(0, clock() + offsetNow), now.step);
       if (c.ok) report.code = { checked: true, ok: true, offsetSteps: c.offsetSteps, matchedAt: 'fob-time' };
     }
     if (!c.ok) {
