@@ -21,6 +21,30 @@ const RESPONSES: Record<string, { status: string; schema: unknown }> = {
   'POST /v1/validate': { status: '200', schema: ref('ValidateResult') },
 };
 
+/** Query parameters, by route (path parameters come from the path). */
+const QUERY: Record<string, unknown[]> = {
+  'POST /v1/validate': [{
+    name: 'status', in: 'query', required: false, schema: { enum: ['0', '1', 'false', 'true'] },
+    description: 'Status mode for integrations that judge by the HTTP status (FreeRADIUS rlm_rest): 1 → 200 only on success, a refusal answers 401 (malformed, no-factor, mismatch, replayed, and any reason added later), 403 (disabled) or 429 (rate-limited, locked-out; with Retry-After), with the same ValidateResult body. Absent or 0: always 200 for a well-formed request.',
+  }],
+};
+
+/** Extra responses of a route (status mode of validate: a refusal is a ValidateResult under 401/403/429). */
+const validateRefusal = (description: string) => ({
+  description, content: { 'application/json': { schema: { oneOf: [ref('ValidateResult'), ref('Error')] } } },
+});
+const EXTRA_RESPONSES: Record<string, Record<string, unknown>> = {
+  'POST /v1/validate': {
+    '401': validateRefusal('UNAUTHORIZED (an Error: no, bad or revoked API key); in status mode also a refusal (ValidateResult with ok false: malformed, no-factor, mismatch, replayed, or any other reason not listed under 403/429)'),
+    '403': validateRefusal('FORBIDDEN (an Error: not a validator key); in status mode also a ValidateResult with reason disabled'),
+    '429': {
+      description: 'status mode only: reason rate-limited or locked-out; the Retry-After header gives the seconds (as retryAfter in the body)',
+      headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds until an attempt is checked again' } },
+      content: { 'application/json': { schema: ref('ValidateResult') } },
+    },
+  },
+};
+
 const SCHEMAS = {
   Error: {
     type: 'object', required: ['error'], properties: {
@@ -95,6 +119,7 @@ export function buildOpenApi(routes: readonly Route[]): unknown {
       name: m[1], in: 'path', required: true, schema: { type: 'string' },
       description: m[1] === 'serial' ? 'fobkit serial (check digit verified: a mistyped serial is INVALID_SERIAL) or an imported vendor serial' : 'user id',
     }));
+    params.push(...((QUERY[key] ?? []) as typeof params));
     paths[r.path] ??= {};
     paths[r.path]![r.method.toLowerCase()] = {
       summary: r.summary,
@@ -109,6 +134,7 @@ export function buildOpenApi(routes: readonly Route[]): unknown {
         ...(r.roles.length ? { '401': errorResponse('UNAUTHORIZED'), '403': errorResponse('FORBIDDEN') } : {}),
         '404': errorResponse('NOT_FOUND'),
         ...(r.body ? { '409': errorResponse('CONFLICT, INVALID_STATE'), '413': errorResponse('PAYLOAD_TOO_LARGE'), '415': errorResponse('UNSUPPORTED_MEDIA_TYPE') } : {}),
+        ...EXTRA_RESPONSES[key],
       },
     };
   }

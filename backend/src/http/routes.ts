@@ -15,6 +15,7 @@ import { anySerial } from '../service/serialInput.js';
 import { bodies, USER_PATTERN } from './bodies.js';
 import { hasControlCharacter, type Schema } from './schema.js';
 import { interopRoutes } from '../interop/exportRoute.js';
+import { validateResponse, wantsStatusMode } from './validateStatus.js';
 
 export interface RouteRequest {
   params: Record<string, string>;
@@ -25,14 +26,14 @@ export interface RouteRequest {
 }
 
 export interface Route {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   /** Empty: no authentication. */
   roles: readonly Role[];
   body?: Schema<unknown>;
   summary: string;
   /** 200 unless the handler says otherwise. */
-  handler: (ctx: BackendContext, req: RouteRequest) => Promise<{ status?: number; body: unknown }>;
+  handler: (ctx: BackendContext, req: RouteRequest) => Promise<{ status?: number; headers?: Record<string, string>; body: unknown }>;
 }
 
 const ANY: readonly Role[] = ['station', 'support', 'validator', 'admin'];
@@ -122,9 +123,10 @@ export function buildRoutes(openapi: () => unknown): Route[] {
         subject !== null ? [after, subject, limit] : [after, limit]);
       return { body: { entries: rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) as unknown })) } };
     } },
-    { method: 'POST', path: '/v1/validate', roles: VALIDATOR, body: bodies.validate, summary: "Is this the user's code now?", handler: async (ctx, req) => {
+    { method: 'POST', path: '/v1/validate', roles: VALIDATOR, body: bodies.validate, summary: "Is this the user's code now? (?status=1: refusals answer 401/403/429)", handler: async (ctx, req) => {
       const b = req.body as B<'validate'>;
-      return { body: await validateCode(ctx, b.user, b.code, req.actor) };
+      const statusMode = wantsStatusMode(req.query);
+      return validateResponse(await validateCode(ctx, b.user, b.code, req.actor), statusMode);
     } },
     ...interopRoutes(),
   ];
