@@ -19,6 +19,8 @@ const RESPONSES: Record<string, { status: string; schema: unknown }> = {
   'GET /v1/users/{user}': { status: '200', schema: ref('User') },
   'POST /v1/users/{user}/unlock': { status: '200', schema: ref('User') },
   'POST /v1/validate': { status: '200', schema: ref('ValidateResult') },
+  'PUT /v1/users/{user}/pin': { status: '200', schema: ref('UserPin') },
+  'DELETE /v1/users/{user}/pin': { status: '200', schema: ref('UserPin') },
 };
 
 /** Query parameters, by route (path parameters come from the path). */
@@ -91,8 +93,10 @@ const SCHEMAS = {
       fob: { type: ['object', 'null'], properties: { serial: { type: 'string' }, enabled: { type: 'boolean' }, lastUsed: { type: ['number', 'null'] } } },
       app: { type: ['object', 'null'], properties: { id: { type: 'string' }, label: { type: ['string', 'null'] }, createdAt: { type: 'number' } } },
       failures: { type: 'object', properties: { count: { type: 'integer' }, lastAt: { type: ['number', 'null'] }, lockedUntil: { type: ['number', 'null'] } } },
+      pin: { type: 'boolean', description: 'the user has a PIN: validate expects the PIN followed by the code' },
     },
   },
+  UserPin: { type: 'object', required: ['user', 'pin'], properties: { user: { type: 'string' }, pin: { type: 'boolean', description: 'whether a PIN is now set' } } },
   ValidateResult: {
     oneOf: [
       { type: 'object', required: ['ok', 'factor', 'serial'], properties: { ok: { const: true }, factor: { const: 'hardware' }, serial: { type: 'string' } } },

@@ -11,6 +11,7 @@ import { activateToken, assignToken, describeToken, registerToken, revokeToken, 
 import { checkCode, resyncToken } from '../service/support.js';
 import { describeUser, enrolApp, revokeApp, unlockUser } from '../service/users.js';
 import { validateCode } from '../service/validate.js';
+import { clearUserPin, setUserPin } from '../service/userPin.js';
 import { anySerial } from '../service/serialInput.js';
 import { bodies, USER_PATTERN } from './bodies.js';
 import { hasControlCharacter, type Schema } from './schema.js';
@@ -110,6 +111,12 @@ export function buildRoutes(openapi: () => unknown): Route[] {
     }) },
     { method: 'POST', path: '/v1/users/{user}/app', roles: ADMIN, body: bodies.enrolApp, summary: "Enrol the user's authenticator app (revokes the previous one)", handler: async (ctx, req) => ({
       status: 201, body: await enrolApp(ctx, req.actor, userParam(req), (req.body as B<'enrolApp'>).label),
+    }) },
+    { method: 'PUT', path: '/v1/users/{user}/pin', roles: SUPPORT, body: bodies.pin, summary: "Set the user's static PIN for PIN+OTP logins (stored hashed; audited without the PIN)", handler: async (ctx, req) => ({
+      body: await setUserPin(ctx, req.actor, userParam(req), (req.body as B<'pin'>).pin),
+    }) },
+    { method: 'DELETE', path: '/v1/users/{user}/pin', roles: SUPPORT, summary: "Clear the user's PIN: the code alone works again", handler: async (ctx, req) => ({
+      body: await clearUserPin(ctx, req.actor, userParam(req)),
     }) },
     { method: 'DELETE', path: '/v1/users/{user}/app', roles: ADMIN, summary: "Revoke the user's authenticator app", handler: async (ctx, req) => ({ body: await revokeApp(ctx, req.actor, userParam(req)) }) },
     { method: 'GET', path: '/v1/audit', roles: ADMIN, summary: 'Audit entries (query: after, limit, subject)', handler: async (ctx, req) => {
