@@ -92,6 +92,7 @@ async function runImport(a: ImportArgs): Promise<number> {
       const fobs = plan.entries.length;
       out({ event: 'file', file: a.file, format: plan.format, protection: plan.protection, fobs, expected },
         `${basename(a.file)}: ${plan.format}, ${plan.protection === 'plaintext' ? 'unencrypted' : `${plan.protection}-protected`}, ${fobs} fob(s); expected profile HMAC-${expected.algorithm.toUpperCase()}, ${expected.digits} digits, ${expected.period} s`);
+      for (const w of parsed.warnings ?? []) out({ event: 'warning', message: w }, `warning: ${w}`);
       for (const e of plan.entries) out({ event: 'fob', ...e }, describeEntry(e));
       const { counts } = plan;
       if (a['dry-run']) {
@@ -126,7 +127,7 @@ export const importCommand: CommandModule<object, ImportArgs> = {
   builder: (y: Argv<object>) => y
     .positional('file', { type: 'string', demandOption: true, describe: 'the seed file' })
     .options({
-      'psk-file': { type: 'string', describe: 'file with the PSKC pre-shared AES key (32 hex digits)' },
+      'psk-file': { type: 'string', describe: 'file with the PSKC pre-shared AES-128/192/256 key (32, 48 or 64 hex digits)' },
       'password-file': { type: 'string', describe: 'file whose first line is the PSKC password' },
       'dry-run': { type: 'boolean', default: false, describe: 'list what would be imported and every problem; write nothing' },
       'mac-check': { choices: ['strict', 'soft'] as const, default: 'strict' as const, describe: 'soft: read a file whose MACs fail, reporting each failure as a problem' },
