@@ -181,6 +181,47 @@ describe('python3-pskc export → fobkit import', () => {
     });
   }
 
+  // python3-pskc wraps with RFC 5649 padding whenever a value is not whole 8-byte blocks (a
+  // 20-byte SHA-1 seed), under the plain kw-aes URIs, and writes an empty <MACMethod>.
+  for (const [encryption, bytes] of [['kw-aes128', 16], ['kw-aes192', 24], ['kw-aes256', 32]] as const) {
+    it(`AES key wrap ${encryption}: padded (RFC 5649) and unpadded seeds import, with a warning for the empty MACMethod`, () => {
+      const key = randomBytes(bytes);
+      const path = join(dir, `python-${encryption}.pskcxml`);
+      runPython(PYTHON_WRITE_PSKC, { protection: 'psk', pskHex: key.toString('hex'), encryption, path, keys: pyKeys });
+      const xml = readFileSync(path, 'utf8');
+      expect(xml).toContain(`xmlenc#${encryption}`);
+      expect(xml).toMatch(/<pskc:MACMethod>/); // no Algorithm
+      const r = readPskc(xml, { psk: new Uint8Array(key) });
+      expect(r.keys.map((k) => encodeHex(k.secret))).toEqual(pyKeys.map((k) => k.secretHex));
+      expect(r.keys.map((k) => [k.digits, k.period, k.counter])).toEqual(pyKeys.map((k) => [k.digits, k.period ?? 30, k.counter]));
+      expect(r.warnings).toHaveLength(1);
+      expect(r.warnings[0]).toMatch(/MACMethod names no algorithm/);
+      const wrong = new Uint8Array(key);
+      wrong[3]! ^= 1;
+      expect(() => readPskc(xml, { psk: wrong })).toThrow(/decryption failed \(wrong pre-shared key or password\?\)/);
+    });
+  }
+
+  it('an empty MACMethod in a file whose values carry a ValueMAC is refused, naming that problem', () => {
+    const path = join(dir, 'python-cbc-empty-mac.pskcxml');
+    runPython(PYTHON_WRITE_PSKC, { protection: 'psk', pskHex: psk.toString('hex'), path, keys: pyKeys });
+    const xml = readFileSync(path, 'utf8').replace(/<pskc:MACMethod Algorithm="[^"]*">/, '<pskc:MACMethod>');
+    expect(xml).toContain('<pskc:ValueMAC>');
+    expect(() => readPskc(xml, { psk: new Uint8Array(psk) })).toThrow(/has a ValueMAC but the MACMethod \(line \d+\) names no algorithm, so the MAC cannot be checked/);
+  });
+
+  it('fobkit writes AES-192 and AES-256 pre-shared-key files that python3-pskc reads', () => {
+    for (const bytes of [24, 32]) {
+      const key = randomBytes(bytes);
+      const path = join(dir, `fobkit-aes${bytes * 8}.pskcxml`);
+      const keys = batch();
+      writeFileSync(path, writePskc({ keys, protection: { kind: 'psk', key: new Uint8Array(key) } }));
+      expect(readFileSync(path, 'utf8')).toContain(`xmlenc#aes${bytes * 8}-cbc`);
+      const py = runPython<PyRead>(PYTHON_READ_PSKC, { path, pskHex: key.toString('hex') });
+      expect(py.keys.map((k) => k.secretHex)).toEqual(keys.map((k) => encodeHex(k.secret)));
+    }
+  });
+
   it('a python3-pskc file with the wrong pre-shared key is refused, not mis-decrypted', () => {
     const path = join(dir, 'python-psk-wrong.pskcxml');
     runPython(PYTHON_WRITE_PSKC, { protection: 'psk', pskHex: psk.toString('hex'), path, keys: pyKeys });

@@ -196,8 +196,19 @@ describe('key and password files', () => {
     }
     const raw = Buffer.from('00112233445566778899aabbccddee7f', 'hex');
     expect(encodeHex(parsePskFile(raw))).toBe(raw.toString('hex'));
-    expect(seedFileError(() => parsePskFile(Buffer.from('0011'))).message).toMatch(/32 hex digits or 16 raw bytes \(found 4 bytes\)/);
-    expect(seedFileError(() => parsePskFile(Buffer.from(randomBytes(32).toString('hex')))).code).toBe('FORMAT_INVALID');
+    expect(seedFileError(() => parsePskFile(Buffer.from('0011'))).message).toMatch(/32, 48 or 64 hex digits, or 16, 24 or 32 raw bytes \(found 4 bytes\)/);
+  });
+
+  it('a PSK file may hold an AES-192 or AES-256 key too (48 or 64 hex digits, 24 or 32 raw bytes)', () => {
+    for (const n of [24, 32]) {
+      const key = Buffer.from(Array.from({ length: n }, (_, i) => (i * 37 + 200) & 0xff));
+      expect(encodeHex(parsePskFile(Buffer.from(`${key.toString('hex')}\n`)))).toBe(key.toString('hex'));
+      expect(encodeHex(parsePskFile(key))).toBe(key.toString('hex'));
+    }
+    // 32 characters that are all hex digits are an AES-128 key in hex, not 32 raw bytes.
+    expect(parsePskFile(Buffer.from('00112233445566778899aabbccddeeff'))).toHaveLength(16);
+    expect(seedFileError(() => parsePskFile(Buffer.from('00'.repeat(20)))).code).toBe('FORMAT_INVALID');
+    expect(seedFileError(() => parsePskFile(Buffer.from(randomBytes(28).toString('hex')))).code).toBe('FORMAT_INVALID');
   });
 
   it('a password file: the first line, exactly', () => {

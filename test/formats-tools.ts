@@ -101,7 +101,7 @@ for k in req['keys']:
     if k.get('timeDrift') is not None:
         key.time_drift = k['timeDrift']
 if req['protection'] == 'psk':
-    p.encryption.setup_preshared_key(key=binascii.unhexlify(req['pskHex']))
+    p.encryption.setup_preshared_key(key=binascii.unhexlify(req['pskHex']), **({'algorithm': req['encryption']} if req.get('encryption') else {}))
 elif req['protection'] == 'password':
     p.encryption.setup_pbkdf2(req['password'], iterations=req.get('iterations', 10000))
 p.write(req['path'])

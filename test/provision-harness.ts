@@ -64,8 +64,8 @@ export interface BackendProcess {
   readonly pid: number | undefined;
 }
 
-/** `fobkit-backend serve` on an SQLite file in `dir`, on a fixed port so it can be restarted. */
-export async function startBackendProcess(dir: string): Promise<BackendProcess> {
+/** `fobkit-backend serve` on an SQLite file in `dir`, on a fixed port so it can be restarted; `serveArgs` are added to serve's. */
+export async function startBackendProcess(dir: string, serveArgs: readonly string[] = []): Promise<BackendProcess> {
   mkdirSync(dir, { recursive: true });
   const dbFile = join(dir, 'backend.db');
   const kekFile = join(dir, 'backend.kek');
@@ -81,7 +81,7 @@ export async function startBackendProcess(dir: string): Promise<BackendProcess> 
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
-    const c = spawn(process.execPath, [...BACKEND_COMMAND, 'serve', '--db', `sqlite:${dbFile}`, '--kek-file', kekFile, '--listen', `127.0.0.1:${port}`, '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, [...BACKEND_COMMAND, 'serve', '--db', `sqlite:${dbFile}`, '--kek-file', kekFile, '--listen', `127.0.0.1:${port}`, '--json', ...serveArgs], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
     let stderr = '';
     c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

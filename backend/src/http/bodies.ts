@@ -1,6 +1,7 @@
 /** The request body schemas of every endpoint (also rendered into the OpenAPI document). */
 import { base64url, int, num, obj, oneOf, optional, str } from './schema.js';
 import { MAX_RESERVE } from '../service/serials.js';
+import { PIN_MAX_LENGTH, PIN_MIN_LENGTH } from '../service/userPin.js';
 
 /** 2100-01-01: a bound on every timestamp, so no arithmetic overflows a step counter. */
 const MAX_TIME = 4_102_444_800;
@@ -33,6 +34,7 @@ export const bodies = {
   }),
   resync: obj({ code1: code, code2: code }),
   enrolApp: obj({ label: optional(str({ max: 64, description: 'e.g. "iPhone"' })) }),
-  validate: obj({ user: str({ max: 128, pattern: USER_PATTERN }), code: str({ min: 1, max: 16, description: 'what the user typed' }) }),
+  validate: obj({ user: str({ max: 128, pattern: USER_PATTERN }), code: str({ min: 1, max: 8 + PIN_MAX_LENGTH, description: 'what the user typed: the code, or the PIN followed by the code when the user has a PIN' }) }),
+  pin: obj({ pin: str({ min: PIN_MIN_LENGTH, max: PIN_MAX_LENGTH, description: 'the static PIN typed before the code (any printable characters); stored hashed only' }) }),
 };
 

@@ -148,7 +148,7 @@ export function createHttpServer(ctx: BackendContext, options: HttpServerOptions
       actor = who.id;
     }
     let body: unknown;
-    if (req.method === 'POST' || req.method === 'DELETE') {
+    if (req.method === 'POST' || req.method === 'PUT' || req.method === 'DELETE') {
       const raw = await readBody(req, maxBody);
       if (!route.body) {
         if (raw.length > 0) throw new BackendError('INVALID_REQUEST', `${route.method} ${route.path} takes no body`);
@@ -170,7 +170,7 @@ export function createHttpServer(ctx: BackendContext, options: HttpServerOptions
     }
     const query = q === -1 ? NO_QUERY : new URLSearchParams(url.slice(q + 1));
     const out = await route.handler(ctx, { params, query, body, actor });
-    send(res, out.status ?? 200, out.body);
+    send(res, out.status ?? 200, out.body, out.headers);
   };
 
   // Slow clients (a request trickling in byte by byte) are cut off instead of holding sockets.

@@ -19,6 +19,32 @@ const RESPONSES: Record<string, { status: string; schema: unknown }> = {
   'GET /v1/users/{user}': { status: '200', schema: ref('User') },
   'POST /v1/users/{user}/unlock': { status: '200', schema: ref('User') },
   'POST /v1/validate': { status: '200', schema: ref('ValidateResult') },
+  'PUT /v1/users/{user}/pin': { status: '200', schema: ref('UserPin') },
+  'DELETE /v1/users/{user}/pin': { status: '200', schema: ref('UserPin') },
+};
+
+/** Query parameters, by route (path parameters come from the path). */
+const QUERY: Record<string, unknown[]> = {
+  'POST /v1/validate': [{
+    name: 'status', in: 'query', required: false, schema: { enum: ['0', '1', 'false', 'true'] },
+    description: 'Status mode for integrations that judge by the HTTP status (FreeRADIUS rlm_rest): 1 → 200 only on success, a refusal answers 401 (malformed, no-factor, mismatch, replayed, and any reason added later), 403 (disabled) or 429 (rate-limited, locked-out; with Retry-After), with the same ValidateResult body. Absent or 0: always 200 for a well-formed request.',
+  }],
+};
+
+/** Extra responses of a route (status mode of validate: a refusal is a ValidateResult under 401/403/429). */
+const validateRefusal = (description: string) => ({
+  description, content: { 'application/json': { schema: { oneOf: [ref('ValidateResult'), ref('Error')] } } },
+});
+const EXTRA_RESPONSES: Record<string, Record<string, unknown>> = {
+  'POST /v1/validate': {
+    '401': validateRefusal('UNAUTHORIZED (an Error: no, bad or revoked API key); in status mode also a refusal (ValidateResult with ok false: malformed, no-factor, mismatch, replayed, or any other reason not listed under 403/429)'),
+    '403': validateRefusal('FORBIDDEN (an Error: not a validator key); in status mode also a ValidateResult with reason disabled'),
+    '429': {
+      description: 'status mode only: reason rate-limited or locked-out; the Retry-After header gives the seconds (as retryAfter in the body)',
+      headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'seconds until an attempt is checked again' } },
+      content: { 'application/json': { schema: ref('ValidateResult') } },
+    },
+  },
 };
 
 const SCHEMAS = {
@@ -67,8 +93,10 @@ const SCHEMAS = {
       fob: { type: ['object', 'null'], properties: { serial: { type: 'string' }, enabled: { type: 'boolean' }, lastUsed: { type: ['number', 'null'] } } },
       app: { type: ['object', 'null'], properties: { id: { type: 'string' }, label: { type: ['string', 'null'] }, createdAt: { type: 'number' } } },
       failures: { type: 'object', properties: { count: { type: 'integer' }, lastAt: { type: ['number', 'null'] }, lockedUntil: { type: ['number', 'null'] } } },
+      pin: { type: 'boolean', description: 'the user has a PIN: validate expects the PIN followed by the code' },
     },
   },
+  UserPin: { type: 'object', required: ['user', 'pin'], properties: { user: { type: 'string' }, pin: { type: 'boolean', description: 'whether a PIN is now set' } } },
   ValidateResult: {
     oneOf: [
       { type: 'object', required: ['ok', 'factor', 'serial'], properties: { ok: { const: true }, factor: { const: 'hardware' }, serial: { type: 'string' } } },
@@ -95,6 +123,7 @@ export function buildOpenApi(routes: readonly Route[]): unknown {
       name: m[1], in: 'path', required: true, schema: { type: 'string' },
       description: m[1] === 'serial' ? 'fobkit serial (check digit verified: a mistyped serial is INVALID_SERIAL) or an imported vendor serial' : 'user id',
     }));
+    params.push(...((QUERY[key] ?? []) as typeof params));
     paths[r.path] ??= {};
     paths[r.path]![r.method.toLowerCase()] = {
       summary: r.summary,
@@ -109,6 +138,7 @@ export function buildOpenApi(routes: readonly Route[]): unknown {
         ...(r.roles.length ? { '401': errorResponse('UNAUTHORIZED'), '403': errorResponse('FORBIDDEN') } : {}),
         '404': errorResponse('NOT_FOUND'),
         ...(r.body ? { '409': errorResponse('CONFLICT, INVALID_STATE'), '413': errorResponse('PAYLOAD_TOO_LARGE'), '415': errorResponse('UNSUPPORTED_MEDIA_TYPE') } : {}),
+        ...EXTRA_RESPONSES[key],
       },
     };
   }

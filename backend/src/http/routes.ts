@@ -11,10 +11,12 @@ import { activateToken, assignToken, describeToken, registerToken, revokeToken, 
 import { checkCode, resyncToken } from '../service/support.js';
 import { describeUser, enrolApp, revokeApp, unlockUser } from '../service/users.js';
 import { validateCode } from '../service/validate.js';
+import { clearUserPin, setUserPin } from '../service/userPin.js';
 import { anySerial } from '../service/serialInput.js';
 import { bodies, USER_PATTERN } from './bodies.js';
 import { hasControlCharacter, type Schema } from './schema.js';
 import { interopRoutes } from '../interop/exportRoute.js';
+import { validateResponse, wantsStatusMode } from './validateStatus.js';
 
 export interface RouteRequest {
   params: Record<string, string>;
@@ -25,14 +27,14 @@ export interface RouteRequest {
 }
 
 export interface Route {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   /** Empty: no authentication. */
   roles: readonly Role[];
   body?: Schema<unknown>;
   summary: string;
   /** 200 unless the handler says otherwise. */
-  handler: (ctx: BackendContext, req: RouteRequest) => Promise<{ status?: number; body: unknown }>;
+  handler: (ctx: BackendContext, req: RouteRequest) => Promise<{ status?: number; headers?: Record<string, string>; body: unknown }>;
 }
 
 const ANY: readonly Role[] = ['station', 'support', 'validator', 'admin'];
@@ -110,6 +112,12 @@ export function buildRoutes(openapi: () => unknown): Route[] {
     { method: 'POST', path: '/v1/users/{user}/app', roles: ADMIN, body: bodies.enrolApp, summary: "Enrol the user's authenticator app (revokes the previous one)", handler: async (ctx, req) => ({
       status: 201, body: await enrolApp(ctx, req.actor, userParam(req), (req.body as B<'enrolApp'>).label),
     }) },
+    { method: 'PUT', path: '/v1/users/{user}/pin', roles: SUPPORT, body: bodies.pin, summary: "Set the user's static PIN for PIN+OTP logins (stored hashed; audited without the PIN)", handler: async (ctx, req) => ({
+      body: await setUserPin(ctx, req.actor, userParam(req), (req.body as B<'pin'>).pin),
+    }) },
+    { method: 'DELETE', path: '/v1/users/{user}/pin', roles: SUPPORT, summary: "Clear the user's PIN: the code alone works again", handler: async (ctx, req) => ({
+      body: await clearUserPin(ctx, req.actor, userParam(req)),
+    }) },
     { method: 'DELETE', path: '/v1/users/{user}/app', roles: ADMIN, summary: "Revoke the user's authenticator app", handler: async (ctx, req) => ({ body: await revokeApp(ctx, req.actor, userParam(req)) }) },
     { method: 'GET', path: '/v1/audit', roles: ADMIN, summary: 'Audit entries (query: after, limit, subject)', handler: async (ctx, req) => {
       const after = Number(req.query.get('after') ?? 0);
@@ -122,9 +130,10 @@ export function buildRoutes(openapi: () => unknown): Route[] {
         subject !== null ? [after, subject, limit] : [after, limit]);
       return { body: { entries: rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) as unknown })) } };
     } },
-    { method: 'POST', path: '/v1/validate', roles: VALIDATOR, body: bodies.validate, summary: "Is this the user's code now?", handler: async (ctx, req) => {
+    { method: 'POST', path: '/v1/validate', roles: VALIDATOR, body: bodies.validate, summary: "Is this the user's code now? (?status=1: refusals answer 401/403/429)", handler: async (ctx, req) => {
       const b = req.body as B<'validate'>;
-      return { body: await validateCode(ctx, b.user, b.code, req.actor) };
+      const statusMode = wantsStatusMode(req.query);
+      return validateResponse(await validateCode(ctx, b.user, b.code, req.actor), statusMode);
     } },
     ...interopRoutes(),
   ];

@@ -92,6 +92,7 @@ async function runImport(a: ImportArgs): Promise<number> {
       const fobs = plan.entries.length;
       out({ event: 'file', file: a.file, format: plan.format, protection: plan.protection, fobs, expected },
         `${basename(a.file)}: ${plan.format}, ${plan.protection === 'plaintext' ? 'unencrypted' : `${plan.protection}-protected`}, ${fobs} fob(s); expected profile HMAC-${expected.algorithm.toUpperCase()}, ${expected.digits} digits, ${expected.period} s`);
+      for (const w of parsed.warnings ?? []) out({ event: 'warning', message: w }, `warning: ${w}`);
       for (const e of plan.entries) out({ event: 'fob', ...e }, describeEntry(e));
       const { counts } = plan;
       if (a['dry-run']) {
@@ -105,7 +106,38 @@ async function runImport(a: ImportArgs): Promise<number> {
         return EXIT.negative;
       }
       const batch = a.batch ?? basename(a.file).replace(/\.[^.]*$/, '').slice(0, 64);
-      const outcomes = await applySeedImport(backend.ctx, cliActor(), plan, { batch, state: a.state, skipProblems: a['skip-problems'] });
+      // Each fob is committed on its own: Ctrl-C (or SIGTERM) stops after the current one, and
+      // whatever stops the run, it says how far it got; the same command again finishes it.
+      const progress = { imported: 0, last: undefined as string | undefined };
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const resumeHint = 'run the same command again to import the rest (fobs already imported are recognised and left as they are)';
+      let outcomes;
+      try {
+        outcomes = await applySeedImport(backend.ctx, cliActor(), plan, {
+          batch, state: a.state, skipProblems: a['skip-problems'], signal: stop.signal,
+          onOutcome: (o) => {
+            if (o.result !== 'imported') return;
+            progress.imported++;
+            progress.last = o.serial;
+            if (a.json) out({ event: 'imported', serial: o.serial }, '');
+          },
+        });
+      } catch (e) {
+        out({ event: 'interrupted', cause: 'error', imported: progress.imported, lastImported: progress.last ?? null, of: counts.new },
+          `stopped by an error after importing ${progress.imported} of ${counts.new} new fob(s)${progress.last ? ` (in file order, up to ${progress.last})` : ''}; ${resumeHint}`);
+        throw e;
+      } finally {
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+      }
+      if (stop.signal.aborted) {
+        out({ event: 'interrupted', cause: 'signal', imported: progress.imported, lastImported: progress.last ?? null, of: counts.new },
+          `interrupted after importing ${progress.imported} of ${counts.new} new fob(s)${progress.last ? ` (in file order, up to ${progress.last})` : ''} into batch ${batch}; ${resumeHint}`);
+        return EXIT.negative;
+      }
       const imported = outcomes.filter((o) => o.result === 'imported').length;
       const failed = outcomes.filter((o) => o.result === 'failed');
       for (const f of failed) out({ event: 'import-failed', serial: f.serial, message: f.message }, `  ${f.serial.padEnd(16)} FAILED ${f.message}`);
@@ -126,7 +158,7 @@ export const importCommand: CommandModule<object, ImportArgs> = {
   builder: (y: Argv<object>) => y
     .positional('file', { type: 'string', demandOption: true, describe: 'the seed file' })
     .options({
-      'psk-file': { type: 'string', describe: 'file with the PSKC pre-shared AES key (32 hex digits)' },
+      'psk-file': { type: 'string', describe: 'file with the PSKC pre-shared AES-128/192/256 key (32, 48 or 64 hex digits)' },
       'password-file': { type: 'string', describe: 'file whose first line is the PSKC password' },
       'dry-run': { type: 'boolean', default: false, describe: 'list what would be imported and every problem; write nothing' },
       'mac-check': { choices: ['strict', 'soft'] as const, default: 'strict' as const, describe: 'soft: read a file whose MACs fail, reporting each failure as a problem' },

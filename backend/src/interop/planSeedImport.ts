@@ -156,13 +156,16 @@ export interface ImportOutcome {
 
 /**
  * Stores the plan's new fobs (state `available`, or `pending` when asked), audited per fob as
- * `token.import`. Refuses a plan with problems unless `skipProblems`, which imports the clean
- * fobs and leaves the others out.
+ * `token.import`, each committed on its own and in file order: an import cut short leaves the
+ * first fobs imported, and running the same plan again imports the rest (the ones already there
+ * are recognised, `unchanged`). `onOutcome` hears each fob as it is done; once `signal` is
+ * aborted no further fob is started. Refuses a plan with problems unless `skipProblems`, which
+ * imports the clean fobs and leaves the others out.
  * @throws BackendError INVALID_REQUEST when the plan has problems and `skipProblems` is false.
  */
 export async function applySeedImport(
   ctx: BackendContext, actor: string, plan: ImportPlan,
-  options: { batch?: string; state?: 'pending' | 'available'; skipProblems?: boolean } = {},
+  options: { batch?: string; state?: 'pending' | 'available'; skipProblems?: boolean; onOutcome?: (o: ImportOutcome) => void; signal?: AbortSignal } = {},
 ): Promise<ImportOutcome[]> {
   const planned = PLANS.get(plan);
   if (!planned) throw new TypeError('plan must come from planSeedImport');
@@ -170,10 +173,20 @@ export async function applySeedImport(
     throw new BackendError('INVALID_REQUEST', `${plan.counts.problems} fob(s) in the file have problems; nothing was imported (fix the file or the expected profile, or pass --skip-problems)`);
   }
   const outcomes: ImportOutcome[] = [];
+  const done = (o: ImportOutcome) => {
+    outcomes.push(o);
+    options.onOutcome?.(o);
+  };
   for (const { entry, record } of planned) {
+    if (options.signal) {
+      // One event-loop turn per fob: the SQLite driver is synchronous, so without it a signal
+      // handler (the CLI's Ctrl-C) would not run before the whole file was done.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (options.signal.aborted) break;
+    }
     if (!record || entry.status === 'problem') continue;
     if (entry.status === 'already-imported') {
-      outcomes.push({ serial: entry.serial, result: 'unchanged' });
+      done({ serial: entry.serial, result: 'unchanged' });
       continue;
     }
     try {
@@ -182,10 +195,10 @@ export async function applySeedImport(
         ...(entry.model === undefined ? {} : { model: entry.model }), ...(options.batch === undefined ? {} : { batch: options.batch }),
         state: options.state ?? 'available', clockOffset: entry.clockOffset ?? 0,
       });
-      outcomes.push({ serial: entry.serial, result: r.created ? 'imported' : 'unchanged' });
+      done({ serial: entry.serial, result: r.created ? 'imported' : 'unchanged' });
     } catch (e) {
       if (!(e instanceof BackendError) || e.code === 'INTERNAL') throw e;
-      outcomes.push({ serial: entry.serial, result: 'failed', message: e.message });
+      done({ serial: entry.serial, result: 'failed', message: e.message });
     }
   }
   return outcomes;

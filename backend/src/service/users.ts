@@ -63,6 +63,8 @@ export interface UserView {
   fob: { serial: string; enabled: boolean; lastUsed: number | null } | null;
   app: { id: string; label: string | null; algorithm: string; digits: number; period: number; createdAt: number } | null;
   failures: { count: number; lastAt: number | null; lockedUntil: number | null };
+  /** Whether the user has a PIN (PIN + OTP logins); never the PIN. */
+  pin: boolean;
 }
 
 export async function describeUser(ctx: BackendContext, user: string): Promise<UserView> {
@@ -80,6 +82,7 @@ export async function describeUser(ctx: BackendContext, user: string): Promise<U
       lastAt: u.fail_last,
       lockedUntil: u.locked_until !== null && u.locked_until > now ? u.locked_until : null,
     },
+    pin: u.pin_hash !== null,
   };
 }
 

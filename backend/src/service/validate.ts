@@ -10,6 +10,10 @@
  * `UPDATE … WHERE last_step < step`, atomic in both databases, so two concurrent requests with
  * one code (even on two backend processes) give exactly one success; a mismatch counts a
  * failure on the user and on the fob.
+ *
+ * A user with a PIN (userPin.ts) types it in front of the code: the PIN is checked once the
+ * throttle allows an attempt, and a wrong PIN (or the code alone) is a `mismatch` counted on the
+ * user, never saying which part was wrong.
  */
 import { totpStep, verifyTotp, type OtpAlgorithm, type OtpDigits } from '@fobkit/protocol/otp';
 import type { DbExecutor } from '../store/db.js';
@@ -18,6 +22,7 @@ import type { OtpKeySource } from '../crypto/otpKeyCache.js';
 import { expectedOffsetSteps, learnFromStep } from '../otp/driftModel.js';
 import { throttleVerdict, type ThrottlePolicy } from '../otp/throttle.js';
 import { auditedTransaction, type BackendContext } from './context.js';
+import { codeAfterPin } from './userPin.js';
 
 export type ValidateFailure = 'malformed' | 'no-factor' | 'disabled' | 'mismatch' | 'replayed' | 'rate-limited' | 'locked-out';
 
@@ -32,12 +37,12 @@ type FobRow = readonly [
   serial: string | null, seedEnc: Buffer | null, kekId: string | null, algorithm: OtpAlgorithm | null, digits: OtpDigits | null,
   period: number | null, t0: number | null, enabled: number | null, lastStep: number | null,
   anchorTime: number | null, anchorOffset: number | null, anchorErr: number | null, rateLo: number | null, rateHi: number | null,
-  failCount: number | null, failLast: number | null, lockedUntil: number | null,
+  failCount: number | null, failLast: number | null, lockedUntil: number | null, pinHash: string | null,
 ];
 
 const FOB_SQL = `SELECT u.fail_count, u.fail_last, u.locked_until,
   t.serial, t.seed_enc, t.kek_id, t.algorithm, t.digits, t.period, t.t0, t.enabled, t.last_step,
-  t.anchor_time, t.anchor_offset, t.anchor_err, t.rate_lo, t.rate_hi, t.fail_count, t.fail_last, t.locked_until
+  t.anchor_time, t.anchor_offset, t.anchor_err, t.rate_lo, t.rate_hi, t.fail_count, t.fail_last, t.locked_until, u.pin_hash
 FROM users u LEFT JOIN tokens t ON t.user_id = u.user_id AND t.state = 'assigned'
 WHERE u.user_id = ?`;
 
@@ -73,9 +78,13 @@ export async function recordFailure(db: DbExecutor, table: 'users' | 'tokens', i
 
 const CODE = /^[0-9]{6,8}$/;
 
-/** `actor` (the validator's key id) is recorded when a failure starts a lockout. */
-export async function validateCode(ctx: BackendContext, user: string, code: string, actor = 'system'): Promise<ValidateResult> {
-  if (!CODE.test(code)) return { ok: false, reason: 'malformed' };
+/**
+ * `input` is the code, or the user's PIN followed by the code. `actor` (the validator's key id) is
+ * recorded when a failure starts a lockout.
+ */
+export async function validateCode(ctx: BackendContext, user: string, input: string, actor = 'system'): Promise<ValidateResult> {
+  // Too short to carry a PIN: a code or nothing, decided before any query.
+  if (input.length <= 8 && !CODE.test(input)) return { ok: false, reason: 'malformed' };
   const { db, policy } = ctx;
   const now = ctx.clock();
   const f = await db.values<FobRow>(FOB_SQL, [user]);
@@ -83,7 +92,7 @@ export async function validateCode(ctx: BackendContext, user: string, code: stri
   const [
     uFailCount, uFailLast, uLockedUntil,
     serial, tSeedEnc, tKekId, tAlgorithm, tDigits, tPeriod, tT0, tEnabled, tLastStep,
-    anchorTime, anchorOffset, anchorErr, rateLo, rateHi, tFailCount, tFailLast, tLockedUntil,
+    anchorTime, anchorOffset, anchorErr, rateLo, rateHi, tFailCount, tFailLast, tLockedUntil, pinHash,
   ] = f;
   // The app factor is read only when the fob cannot decide (most logins are a fob's right code):
   // here when there is no fob, else below, after the fob did not match.
@@ -92,6 +101,9 @@ export async function validateCode(ctx: BackendContext, user: string, code: stri
 
   const userVerdict = throttleVerdict({ failCount: uFailCount, failLast: uFailLast, lockedUntil: uLockedUntil }, now, policy.throttle);
   if (!userVerdict.allowed) return { ok: false, reason: userVerdict.reason, retryAfter: userVerdict.retryAfter };
+  // The OTP part; null after a wrong PIN, which then checks no factor and counts a failure below.
+  const code = pinHash === null ? input : await codeAfterPin(pinHash, input, serial !== null ? tDigits! : appWithoutFob![4]);
+  if (pinHash === null && !CODE.test(input)) return { ok: false, reason: 'malformed' };
 
   let fobTried = false;
   let fobRefused: ValidateResult | undefined;
@@ -99,7 +111,7 @@ export async function validateCode(ctx: BackendContext, user: string, code: stri
     const fobVerdict = throttleVerdict({ failCount: tFailCount!, failLast: tFailLast, lockedUntil: tLockedUntil }, now, policy.throttle);
     if (tEnabled !== 1) fobRefused = { ok: false, reason: 'disabled' };
     else if (!fobVerdict.allowed) fobRefused = { ok: false, reason: fobVerdict.reason, retryAfter: fobVerdict.retryAfter };
-    else if (code.length === tDigits && now >= tT0!) {
+    else if (code !== null && code.length === tDigits && now >= tT0!) {
       fobTried = true;
       const profile = { period: tPeriod!, t0: tT0! };
       const drift = { anchorTime: anchorTime!, anchorOffset: anchorOffset!, anchorErr: anchorErr!, rateLo: rateLo!, rateHi: rateHi! };
@@ -121,7 +133,7 @@ export async function validateCode(ctx: BackendContext, user: string, code: stri
     }
   }
   const a = serial === null ? appWithoutFob : await db.values<AppRow>(APP_SQL, [user]);
-  if (a && code.length === a[4]) {
+  if (code !== null && a && code.length === a[4]) {
     const [appId, aSeedEnc, aKekId, aAlgorithm, aDigits, aPeriod, aLastStep] = a;
     const source = seedSource(ctx, aad.appSeed(appId), aKekId, aSeedEnc, aAlgorithm, aDigits);
     const r = ctx.otpKeys.use(source, (key) => verifyTotp({ secret: key, code, time: now, period: aPeriod, window: policy.appWindow }));

@@ -63,6 +63,13 @@ const MIGRATIONS: readonly Migration[] = [
       return [...common, ...appendOnly];
     },
   },
+  {
+    // Version 4 (2 and 3, 5 are other changes of the same release): the static PIN of
+    // "PIN + OTP" logins, one per user, as an scrypt hash string (userPin.ts), never the PIN.
+    version: 4,
+    name: 'user PIN',
+    statements: () => ['ALTER TABLE users ADD COLUMN pin_hash TEXT'],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -39,6 +39,8 @@ export interface UserRow {
   fail_last: number | null;
   locked_until: number | null;
   created_at: number;
+  /** scrypt hash string of the user's static PIN (userPin.ts), or null. */
+  pin_hash: string | null;
 }
 
 export interface AppFactorRow {

@@ -1,7 +1,8 @@
 /**
  * The cryptography of PSKC protection, RFC 6030 §6: AES-CBC with the IV prepended to the
- * ciphertext (XML Encryption's CipherValue layout), PKCS #7 padding, AES key wrap (RFC 3394,
- * read only), HMAC over IV||ciphertext (§6.1.1) and PBKDF2 (§6.2, PKCS #5 v2.0).
+ * ciphertext (XML Encryption's CipherValue layout), PKCS #7 padding, AES key wrap (RFC 3394, and
+ * RFC 5649 with padding, which python-pskc uses for keys that are not whole 8-byte blocks, such
+ * as 20-byte SHA-1 seeds, under the same kw-aes URIs; read only), HMAC over IV||ciphertext (§6.1.1) and PBKDF2 (§6.2, PKCS #5 v2.0).
  */
 import { createCipheriv, createDecipheriv, createHmac, pbkdf2Sync } from 'node:crypto';
 import { constantTimeEqual } from '../otp/constantTimeEqual.js';
@@ -41,15 +42,44 @@ export function decryptValue(algorithmUri: string, key: Uint8Array, cipherValue:
       const decipher = createDecipheriv(`aes-${alg.keyBytes * 8}-cbc`, key, cipherValue.subarray(0, AES_BLOCK));
       return concatWiping(decipher.update(cipherValue.subarray(AES_BLOCK)), decipher.final());
     }
-    if (cipherValue.length < 24 || cipherValue.length % 8 !== 0) {
+    if (cipherValue.length < 16 || cipherValue.length % 8 !== 0) {
       throw new SeedFileError('PSKC_DECRYPT_FAILED', `${what}: wrapped key of ${cipherValue.length} bytes is not a whole number of 8-byte blocks (truncated?)`, { line });
     }
-    const decipher = createDecipheriv(`id-aes${alg.keyBytes * 8}-wrap`, key, Buffer.from('A6A6A6A6A6A6A6A6', 'hex'));
-    return concatWiping(decipher.update(cipherValue), decipher.final());
+    return unwrapKey(key, cipherValue);
   } catch (e) {
     if (e instanceof SeedFileError) throw e;
     throw new SeedFileError('PSKC_DECRYPT_FAILED', `${what}: decryption failed (wrong pre-shared key or password?)`, { cause: e, line });
   }
+}
+
+/** RFC 3394 §2.2.3.1 default initial value. */
+const KW_IV = Buffer.from('A6A6A6A6A6A6A6A6', 'hex');
+/** RFC 5649 §3 alternative initial value (its high half; the low half is the length). */
+const KWP_AIV = Buffer.from('A65959A6', 'hex');
+
+/**
+ * AES key unwrap: RFC 3394, else RFC 5649 (padded). The two initial values differ, so each
+ * integrity check (64 bits) refuses the other's output: a wrapped key opens under at most one.
+ * @throws Error (OpenSSL's) when neither opens it: a wrong key or a damaged value.
+ */
+export function unwrapKey(kek: Uint8Array, wrapped: Uint8Array): Uint8Array {
+  const bits = kek.length * 8;
+  if (wrapped.length >= 24) {
+    try {
+      const d = createDecipheriv(`id-aes${bits}-wrap`, kek, KW_IV);
+      return concatWiping(d.update(wrapped), d.final());
+    } catch {
+      // not RFC 3394 under this key: try the padded form
+    }
+  }
+  const d = createDecipheriv(`id-aes${bits}-wrap-pad`, kek, KWP_AIV);
+  return concatWiping(d.update(wrapped), d.final());
+}
+
+/** AES key wrap with padding (RFC 5649), for tests and tools that need to write what vendors write. */
+export function wrapKeyPadded(kek: Uint8Array, key: Uint8Array): Uint8Array {
+  const c = createCipheriv(`id-aes${kek.length * 8}-wrap-pad`, kek, KWP_AIV);
+  return concatWiping(c.update(key), c.final());
 }
 
 function concatWiping(a: Buffer, b: Buffer): Uint8Array {

@@ -89,4 +89,6 @@ export interface ReadPskcResult {
   skipped: PskcSkippedPackage[];
   /** Always empty unless `macCheck: 'soft'` (strict checking throws on the first failure). */
   macFailures: PskcMacFailure[];
+  /** Things accepted that a reader should hear about (e.g. an empty MACMethod nothing needed). */
+  warnings: string[];
 }

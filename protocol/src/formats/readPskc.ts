@@ -51,6 +51,8 @@ interface Keys {
   encryptionKey?: Uint8Array;
   macKey?: Uint8Array;
   macHash?: MacHash;
+  /** Line of a MACMethod without an Algorithm (python-pskc writes one for key-wrapped files). */
+  emptyMacMethodLine?: number;
 }
 
 /**
@@ -71,7 +73,7 @@ export function readPskc(input: string | Uint8Array, options: ReadPskcOptions = 
   if (version !== '1.0' && version !== '1') throw new SeedFileError('PSKC_INVALID', `unsupported PSKC Version ${JSON.stringify(version ?? null)} (expected 1.0)`, { line: root.line });
 
   const keys: Keys = {};
-  const result: ReadPskcResult = { id: root.attrs.get('Id'), protection: 'plaintext', keys: [], skipped: [], macFailures: [] };
+  const result: ReadPskcResult = { id: root.attrs.get('Id'), protection: 'plaintext', keys: [], skipped: [], macFailures: [], warnings: [] };
   try {
     const encryptionKeyElement = childOf(root, PSKC_NS, 'EncryptionKey');
     if (encryptionKeyElement) {
@@ -89,6 +91,11 @@ export function readPskc(input: string | Uint8Array, options: ReadPskcOptions = 
     });
     if (result.keys.length + result.skipped.length === 0) {
       throw new SeedFileError('PSKC_INVALID', 'the KeyContainer holds no KeyPackage', { line: root.line });
+    }
+    // Reached only when no value needed the MAC (a ValueMAC or a CBC value would have stopped
+    // the read, or been reported under soft checking): the empty MACMethod protected nothing.
+    if (keys.emptyMacMethodLine !== undefined && result.macFailures.length === 0) {
+      result.warnings.push(`line ${keys.emptyMacMethodLine}: the MACMethod names no algorithm (as python-pskc writes key-wrapped files); no value uses a MAC, key wrap checks each value's integrity itself`);
     }
     return result;
   } catch (e) {
@@ -140,6 +147,12 @@ function integerChild(parent: XmlElement, name: string, min: number, max: number
 
 function readMacMethod(macMethod: XmlElement, keys: Keys): void {
   const uri = macMethod.attrs.get('Algorithm') ?? '';
+  if (uri === '') {
+    // Harmless only if no value uses a MAC: readDataValue refuses a ValueMAC, and a CBC value
+    // (which needs one), naming this; the MAC key is not needed, so it is not opened either.
+    keys.emptyMacMethodLine = macMethod.line;
+    return;
+  }
   keys.macHash = macHashOf(uri);
   if (!keys.macHash) throw new SeedFileError('PSKC_INVALID', `unsupported MACMethod ${JSON.stringify(uri)}`, { line: macMethod.line });
   const macKey = childOf(macMethod, PSKC_NS, 'MACKey');
@@ -277,6 +290,9 @@ function readDataValue(
   let failure: PskcMacFailure['reason'] | undefined;
   if (macEl) {
     const mac = decodeBase64Strict(macEl.text, `${what} ValueMAC`, macEl.line);
+    if (keys.emptyMacMethodLine !== undefined) {
+      throw new SeedFileError('PSKC_INVALID', `${what} has a ValueMAC but the MACMethod (line ${keys.emptyMacMethodLine}) names no algorithm, so the MAC cannot be checked`, { line: macEl.line });
+    }
     if (!keys.macKey || !keys.macHash) throw new SeedFileError('PSKC_INVALID', `${what} has a ValueMAC but the file has no MACMethod`, { line: macEl.line });
     if (!macMatches(keys.macHash, keys.macKey, cipherValue, mac)) failure = 'mismatch';
   } else if (needsMac) {
@@ -284,7 +300,7 @@ function readDataValue(
   }
   if (failure) {
     const message = failure === 'missing'
-      ? `${what} is CBC-encrypted without a ValueMAC, so tampering cannot be detected (RFC 6030 §6.1.1)`
+      ? `${what} is CBC-encrypted without a ValueMAC, so tampering cannot be detected (RFC 6030 §6.1.1)${keys.emptyMacMethodLine !== undefined ? ` (and the MACMethod on line ${keys.emptyMacMethodLine} names no algorithm)` : ''}`
       : `${what}: the ValueMAC does not verify: the file was altered, or the key or password is wrong`;
     if (macCheck === 'strict') throw new SeedFileError('PSKC_MAC_FAILED', message, { line: (macEl ?? el).line });
     failures.push({ ...ids, field, reason: failure, line: (macEl ?? el).line });

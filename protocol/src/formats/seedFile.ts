@@ -68,6 +68,8 @@ export interface ParsedSeedFile {
   /** PSKC key packages that are not fob seeds (OCRA, odd lengths...). Always empty for CSV. */
   skipped: PskcSkippedPackage[];
   macFailures: PskcMacFailure[];
+  /** Accepted oddities to report (PSKC: an empty MACMethod); absent or empty for the rest. */
+  warnings?: string[];
 }
 
 /**
@@ -81,7 +83,7 @@ export function parseSeedFile(input: string | Uint8Array, options: ReadPskcOptio
   switch (format) {
     case 'pskc': {
       const r = readPskc(input, options);
-      return { format, protection: r.protection, records: r.keys, skipped: r.skipped, macFailures: r.macFailures };
+      return { format, protection: r.protection, records: r.keys, skipped: r.skipped, macFailures: r.macFailures, warnings: r.warnings };
     }
     case 'entra-csv':
       return { format, protection: 'plaintext', records: parseEntraCsv(input, bound), skipped: [], macFailures: [] };

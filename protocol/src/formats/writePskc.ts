@@ -31,6 +31,8 @@ export interface WritePskcOptions {
 /** RFC 2104 §3: an HMAC key as long as the hash output (SHA-1: 20 bytes). */
 const MAC_KEY_BYTES = 20;
 const AES128_KEY_BYTES = 16;
+/** §6.1: the CBC algorithm of a pre-shared key by its length (AES-128, -192, -256). */
+const CBC_URI_BY_KEY_BYTES: Readonly<Record<number, string>> = { 16: AES128_CBC_URI, 24: `${XENC_NS}aes192-cbc`, 32: `${XENC_NS}aes256-cbc` };
 const PBKDF2_SALT_BYTES = 16;
 /** Default PBKDF2-HMAC-SHA1 work factor; SHA-1 as PRF because importers (privacyIDEA) ignore PRF. */
 export const DEFAULT_PBKDF2_ITERATIONS = 200_000;
@@ -44,7 +46,7 @@ type XmlObject = Record<string, unknown>;
 /**
  * Serialises the keys into a PSKC document (UTF-8 XML text).
  * @throws TypeError when neither `protection` nor `insecurePlaintext` is given (or both), or a
- *   key lacks a field; RangeError on a bad secret, parameter, date, a PSK that is not 16 bytes,
+ *   key lacks a field; RangeError on a bad secret, parameter, date, a PSK that is not 16, 24 or 32 bytes,
  *   duplicate serials or key ids, a T0 other than 0 or fewer than 1 000 PBKDF2 iterations.
  */
 export function writePskc(options: WritePskcOptions): string {
@@ -112,8 +114,8 @@ function checkKeys(keys: readonly PskcKeyPackage[]): void {
 
 function setUpEncryption(container: XmlObject, protection: PskcProtection, randomBytes: (n: number) => Uint8Array): Uint8Array {
   if (protection.kind === 'psk') {
-    if (!(protection.key instanceof Uint8Array) || protection.key.length !== AES128_KEY_BYTES) {
-      throw new RangeError(`protection.key must be a ${AES128_KEY_BYTES}-byte AES-128 key`);
+    if (!(protection.key instanceof Uint8Array) || CBC_URI_BY_KEY_BYTES[protection.key.length] === undefined) {
+      throw new RangeError('protection.key must be a 16-, 24- or 32-byte AES key');
     }
     container['pskc:EncryptionKey'] = { 'ds:KeyName': checkedText(protection.keyName ?? 'Pre-shared-key', 'protection.keyName') };
     return protection.key;
@@ -148,7 +150,7 @@ function encryptedValue(key: Uint8Array, plaintext: Uint8Array, randomBytes: (n:
   return {
     cipherValue,
     xml: {
-      'xenc:EncryptionMethod': { '@_Algorithm': AES128_CBC_URI },
+      'xenc:EncryptionMethod': { '@_Algorithm': CBC_URI_BY_KEY_BYTES[key.length] ?? AES128_CBC_URI },
       'xenc:CipherData': { 'xenc:CipherValue': encodeBase64(cipherValue) },
     },
   };

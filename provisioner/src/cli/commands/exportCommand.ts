@@ -149,7 +149,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
     format: { choices: SEED_FILE_FORMATS, demandOption: true, describe: 'pskc | entra-csv | oath-csv | pam-oath' },
     batch: { type: 'string', demandOption: true, describe: 'the batch to export' },
     output: { alias: 'o', type: 'string', demandOption: true, describe: 'the file to write (mode 0600)' },
-    'psk-file': { type: 'string', describe: 'PSKC: encrypt with this pre-shared AES-128 key (32 hex digits)' },
+    'psk-file': { type: 'string', describe: 'PSKC: encrypt with this pre-shared AES-128, -192 or -256 key (32, 48 or 64 hex digits)' },
     'password-file': { type: 'string', describe: 'PSKC: encrypt with a key derived (PBKDF2) from the first line of this file' },
     'insecure-plaintext': { type: 'boolean', default: false, describe: 'PSKC: write the seeds unencrypted' },
     'assigned-only': { type: 'boolean', default: false, describe: 'leave out fobs not assigned to a user (Entra and pam_oath need one)' },

@@ -277,7 +277,7 @@ export const provisionCommand: CommandModule<object, ProvisionArgs> = {
       .option('fob-timeout-ms', { type: 'number', describe: 'per-request timeout towards a fob' })
       .option('journal-sync', { type: 'string', choices: ['full', 'normal'], describe: 'journal durability (full: survives power loss)' })
       .option('offline-export', { type: 'string', describe: 'no backend: write each fob into this encrypted PSKC file (RFC 6030) instead of registering it' })
-      .option('psk-file', { type: 'string', describe: 'offline export: encrypt with this pre-shared AES-128 key (32 hex digits)' })
+      .option('psk-file', { type: 'string', describe: 'offline export: encrypt with this pre-shared AES-128, -192 or -256 key (32, 48 or 64 hex digits)' })
       .option('password-file', { type: 'string', describe: 'offline export: encrypt with a key derived (PBKDF2) from the first line of this file' })
       .option('insecure-plaintext', { type: 'boolean', default: false, describe: 'offline export: write the seeds unencrypted' })
       .option('serial-range', { type: 'string', describe: 'offline export: the serials this station may issue, START-END (e.g. FK00010008-FK00010996)' }) as unknown as Argv<ProvisionArgs>,
