@@ -150,6 +150,20 @@ describe.each(kinds)('fuzzed requests on %s', (kind) => {
     }), { numRuns: 200 });
   });
 
+  it('never answers 5xx to odd query strings on the GET endpoints', { timeout: 120_000 }, async () => {
+    const text = fc.oneof(
+      fc.constantFrom('', '0', '-1', '1e400', '0x10', '1.5', 'NaN', '9007199254740993', '%00', '%E0%A4%A', '%F0%9F%98%80', '%ED%A0%80', 'FK00000013'),
+      fc.string({ maxLength: 40 }).map(encodeURIComponent),
+      fc.string({ maxLength: 300, unit: 'binary' }).map(encodeURIComponent),
+    );
+    const query = fc.array(fc.tuple(fc.constantFrom('after', 'limit', 'subject', 'status', 'x'), text), { maxLength: 4 })
+      .map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('&'));
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...ROLES), fc.constantFrom('/v1/audit', `/v1/tokens/${serial}`, '/v1/users/fuzz', '/v1/registration-key', '/v1/health'), query, async (role, path, q) => {
+      const status = await send(role, 'GET', `${path}?${q}`, undefined);
+      expect(status).toBeLessThan(500);
+    }), { numRuns: 300 });
+  });
+
   it('never answers 5xx to raw bytes, odd paths, methods and content types', { timeout: 120_000 }, async () => {
     const segment = fc.oneof(fc.constantFrom('v1', 'tokens', 'users', serial, 'FK0000001', '%00', '%E0%A4%A', '..', '', 'app', 'check'), fc.string({ maxLength: 12 }).map(encodeURIComponent));
     await fc.assert(fc.asyncProperty(
