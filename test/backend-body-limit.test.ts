@@ -19,8 +19,8 @@ const HUGE = 1024 * 1024 * 1024;
  * what the kernel buffered for it (on this machine up to 4 MiB send and 32 MiB receive buffer).
  */
 const MAX_ACCEPTED = 48 * 1024 * 1024;
-/** The most the server process itself may have read from the socket. */
-const MAX_SERVER_READ = 8 * 1024 * 1024;
+/** The most the server process itself may have read from the socket (about 96 KiB measured). */
+const MAX_SERVER_READ = 1024 * 1024;
 
 const CHUNK_DATA = 0x10000;
 const CHUNK = Buffer.concat([Buffer.from(`${CHUNK_DATA.toString(16)}\r\n`), Buffer.alloc(CHUNK_DATA, 0x61), Buffer.from('\r\n')]);
