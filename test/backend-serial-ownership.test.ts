@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sealToRecipient } from '@fobkit/protocol/session';
+import { QaBackend } from '../provisioner/src/qa/qaBackend.js';
 import { createApiKey } from '../backend/src/service/apiKeyStore.js';
 import { importToken } from '../backend/src/service/tokens.js';
 import { createTestDatabase, databaseKinds, startTestBackend, type ApiResponse, type TestBackend } from '../backend/src/testing/harness.js';
@@ -92,6 +93,14 @@ describe.each(kinds)('serials owned by the station key that reserved them, on %s
       [t.keyIds.admin, 'token.register', true, b.id],
       [t.keyIds.admin, 'token.activate', true, b.id],
     ]);
+  });
+
+  it('leaves `fobkit qa` able to tell a station key whose role probe hits another station\'s FK00000013', async () => {
+    // The probe activates FK00000013 and counts any 401/403 as "not this role"; in a fresh
+    // database the first test above reserved and registered that serial with station A's key.
+    expect((await as('B', 'POST', '/v1/tokens/FK00000013/activate')).status).toBe(403);
+    const qa = await QaBackend.connect({ baseUrl: t.url, apiKeys: [b.token, t.keys.validator, t.keys.support] });
+    expect(qa.station).toBeDefined();
   });
 
   it('keeps the rules of imported tokens: any station key activates them', async () => {
