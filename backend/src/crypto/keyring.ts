@@ -97,10 +97,17 @@ export function ensureKeyringFile(path: string): boolean {
     linkSync(tmp, path);
     return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    // A file system without hard links: a plain rename, losing only the race protection.
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') {
+      if (existsSync(path)) return false;
+      renameSync(tmp, path);
+      return true;
+    }
     throw e;
   } finally {
-    unlinkSync(tmp);
+    if (existsSync(tmp)) unlinkSync(tmp);
   }
 }
 
