@@ -55,8 +55,8 @@ describe.each(kinds)('backend API on %s', (kind) => {
     const s = fob.serial;
     const matrix: [string, string, unknown, ('station' | 'support' | 'validator' | 'admin')[]][] = [
       ['POST', '/v1/serials/reserve', { count: 1 }, ['station']],
-      ['POST', '/v1/tokens', {}, ['station']],
-      ['POST', `/v1/tokens/${s}/activate`, {}, ['station']],
+      ['POST', '/v1/tokens', {}, ['station', 'admin']],
+      ['POST', `/v1/tokens/${s}/activate`, {}, ['station', 'admin']],
       ['GET', `/v1/tokens/${s}`, undefined, ['support', 'admin']],
       ['POST', `/v1/tokens/${s}/check`, { code: '000000' }, ['support', 'admin']],
       ['POST', `/v1/tokens/${s}/resync`, { code1: '000000', code2: '000000' }, ['support', 'admin']],

@@ -128,7 +128,7 @@ describe('fobkit-backend CLI', () => {
     chmodSync(kek, 0o644);
     const open = run('serve', '--db', `sqlite:${dbPath}`, '--listen', '127.0.0.1:0');
     expect(open.status).toBe(3);
-    expect(open.stderr).toMatch(/readable by others: chmod 600/);
+    expect(open.stderr).toMatch(/open to group or others \(mode 644\): chmod 600 it/);
     chmodSync(kek, 0o600);
     const other = run('serve', '--db', `sqlite:${dbPath}`, '--kek-file', join(dir, 'other.kek'), '--listen', '127.0.0.1:0');
     expect(other.status).toBe(3);

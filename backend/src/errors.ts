@@ -23,7 +23,10 @@ export type BackendErrorCode =
   | 'AUDIT_BROKEN' // the audit chain does not verify
   | 'CONFIG' // bad configuration: database URL, KEK file
   | 'INTERNAL' // a bug
-  | 'SERIAL_NOT_RESERVED'; // a registration for a serial no station reserved
+  | 'SERIAL_NOT_RESERVED' // a registration for a serial no station reserved
+  | 'INVALID_PUBLIC_KEY' // an X25519 public key of the wrong length or of small order (no shared secret)
+  | 'SERIAL_NOT_YOURS' // a station key acting on a serial another station key reserved
+  | 'FILE_PERMISSIONS'; // a secret file (the KEK) that group or others may read
 
 export const HTTP_STATUS: Readonly<Record<BackendErrorCode, number>> = {
   UNAUTHORIZED: 401,
@@ -44,6 +47,9 @@ export const HTTP_STATUS: Readonly<Record<BackendErrorCode, number>> = {
   CONFIG: 500,
   INTERNAL: 500,
   SERIAL_NOT_RESERVED: 409,
+  INVALID_PUBLIC_KEY: 400,
+  SERIAL_NOT_YOURS: 403,
+  FILE_PERMISSIONS: 500,
 };
 
 export class BackendError extends Error {

@@ -7,9 +7,9 @@ import type { BackendError } from '../errors.js';
 
 export const EXIT = { ok: 0, negative: 1, usage: 2, cannotRun: 3, bug: 70 } as const;
 
-/** CONFIG and UNKNOWN_KID: could not run (the setup is wrong); INTERNAL: a bug; every other code: bad input. */
+/** CONFIG, FILE_PERMISSIONS and UNKNOWN_KID: could not run (the setup is wrong); INTERNAL: a bug; every other code: bad input. */
 export function backendErrorExitCode(e: BackendError): number {
-  if (e.code === 'CONFIG' || e.code === 'UNKNOWN_KID') return EXIT.cannotRun;
+  if (e.code === 'CONFIG' || e.code === 'FILE_PERMISSIONS' || e.code === 'UNKNOWN_KID') return EXIT.cannotRun;
   return e.code === 'INTERNAL' ? EXIT.bug : EXIT.usage;
 }
 

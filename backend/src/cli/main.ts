@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `fobkit-backend` command line: serve, keys create|list|revoke, kek rotate, audit verify.
+ * The `fobkit-backend` command line: serve, keys create|list|revoke, kek rotate, audit verify|head.
  * Exit codes (DEVELOPERS.md): 0 success, 1 negative result (audit chain broken), 2 usage or bad
  * input, 3 could not run (database, KEK file, port), 70 bug.
  */
@@ -15,7 +15,8 @@ import { startServer } from '../http/startServer.js';
 import { createSettableClock, testClockRoutes } from '../http/testClockRoute.js';
 import { createApiKey, listApiKeys, revokeApiKey } from '../service/apiKeyStore.js';
 import { rotateKek } from '../service/rotateKek.js';
-import { verifyAuditChain } from '../audit/auditLog.js';
+import { AUDIT_HASH_PATTERN, readAuditHead, verifyAuditChain, type AuditHead } from '../audit/auditLog.js';
+import { startAuditHeadLog } from '../audit/auditHeadLog.js';
 import { openDb, parseDbLocation } from '../store/db.js';
 import { migrate } from '../store/migrations.js';
 import { DEFAULT_POLICY, type BackendPolicy } from '../service/context.js';
@@ -24,6 +25,11 @@ import { backendErrorExitCode, cliActor, EXIT } from './_cliSupport.js';
 
 function print(json: boolean, obj: Record<string, unknown>, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(obj)}\n` : `${text}\n`);
+}
+
+/** One line for an audit head: published by `audit head` and logged by `serve` (see audit/auditHeadLog.ts). */
+function printAuditHead(json: boolean, h: AuditHead): void {
+  print(json, { event: 'audit-head', ...h }, `audit head: seq ${h.seq} hash ${h.hash}${h.at === null ? ' (empty log)' : ` at ${new Date(h.at * 1000).toISOString()}`}`);
 }
 
 function fail(e: unknown, json: boolean): never {
@@ -79,7 +85,9 @@ await yargs(hideBin(process.argv))
       const { backend } = running;
       print(a.json, { event: 'ready', url: running.url, db: backend.ctx.db.description, kekFile: backend.kekFile, createdKek: backend.createdKek, pid: process.pid, version: BACKEND_VERSION, testClock: testClock !== undefined },
         `fobkit-backend ${BACKEND_VERSION} listening on ${running.url} (${backend.ctx.db.description}, KEK ${backend.kekFile}${backend.createdKek ? ', created' : ''})${testClock ? ' with the TEST CLOCK (QA only)' : ''}`);
+      const headLog = await startAuditHeadLog({ db: backend.ctx.db, log: (h) => printAuditHead(a.json, h), logError: (m) => process.stderr.write(`${m}\n`) });
       const stop = (): void => {
+        headLog.stop();
         void running.close().then(() => process.exit(0), () => process.exit(EXIT.cannotRun));
       };
       process.once('SIGINT', stop);
@@ -115,15 +123,38 @@ await yargs(hideBin(process.argv))
     }))
     .demandCommand(1))
   .command('audit', 'the audit log', (y) => y
-    .command('verify', 'check the hash chain of the audit log', (y2) => y2.options({ db: dbOptions.db, json: dbOptions.json }), async (a) => {
+    .command('verify', 'check the hash chain of the audit log (and that a head published earlier is still in it)', (y2) => y2.options({
+      db: dbOptions.db,
+      json: dbOptions.json,
+      'expect-head': { type: 'string', describe: 'a head hash published earlier (audit head, or the server log): it must still be in the chain' },
+      'expect-seq': { type: 'number', describe: 'the seq of that head; alone: the chain must have at least this many entries' },
+    }), async (a) => {
+      try {
+        const anchor = { expectHead: a['expect-head'], expectSeq: a['expect-seq'] };
+        if (anchor.expectHead !== undefined && !AUDIT_HASH_PATTERN.test(anchor.expectHead)) throw new BackendError('INVALID_REQUEST', '--expect-head must be 64 lower-case hex digits, as audit head prints it');
+        if (anchor.expectSeq !== undefined && (!Number.isSafeInteger(anchor.expectSeq) || anchor.expectSeq < 0)) throw new BackendError('INVALID_REQUEST', '--expect-seq must be a whole number, 0 or more');
+        const db = await openDb(parseDbLocation(a.db));
+        try {
+          await migrate(db);
+          const r = await verifyAuditChain(db, anchor);
+          if (r.ok) print(a.json, { event: 'audit-verified', ...r }, `audit log intact: ${r.entries} entries, head ${r.head}${anchor.expectHead ? ', published head found' : ''}`);
+          else if (r.reason === 'head-missing' || r.reason === 'truncated') {
+            print(a.json, { event: 'audit-broken', ...r }, `audit log BROKEN: the published head${anchor.expectSeq === undefined ? '' : ` (seq ${anchor.expectSeq})`} is not in it (${r.reason}); the ${r.entries} entries there verify, so entries were removed from the end`);
+          } else print(a.json, { event: 'audit-broken', ...r }, `audit log BROKEN at entry ${r.seq} (${r.reason}); ${r.entries} entries before it verify`);
+          if (!r.ok) process.exitCode = EXIT.negative;
+        } finally {
+          await db.close();
+        }
+      } catch (e) {
+        fail(e, a.json);
+      }
+    })
+    .command('head', 'print the newest entry { seq, hash, at } to publish elsewhere (for audit verify --expect-head)', (y2) => y2.options({ db: dbOptions.db, json: dbOptions.json }), async (a) => {
       try {
         const db = await openDb(parseDbLocation(a.db));
         try {
           await migrate(db);
-          const r = await verifyAuditChain(db);
-          if (r.ok) print(a.json, { event: 'audit-verified', ...r }, `audit log intact: ${r.entries} entries, head ${r.head}`);
-          else print(a.json, { event: 'audit-broken', ...r }, `audit log BROKEN at entry ${r.seq} (${r.reason}); ${r.entries} entries before it verify`);
-          if (!r.ok) process.exitCode = EXIT.negative;
+          printAuditHead(a.json, await readAuditHead(db));
         } finally {
           await db.close();
         }

@@ -8,7 +8,7 @@
  * KEK file (JSON, mode 0600): `{ "version": 1, "current": "<id>", "keys": { "<id>": "<base64 32 bytes>" } }`.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { BackendError } from '../errors.js';
 
 const NONCE_BYTES = 12;
@@ -59,22 +59,56 @@ function readKeyringFile(path: string): KeyringFile {
   return f;
 }
 
-/** Writes atomically (temp file + rename) with mode 0600, so a crash never leaves half a file. */
-export function writeKeyringFile(path: string, file: KeyringFile): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, path);
+/**
+ * A new temp file beside `path`, created 0600 whatever the umask (`wx`: never an old file whose
+ * mode we did not choose), holding `file`. The caller renames or links it into place.
+ */
+function writeTempKeyringFile(path: string, file: KeyringFile): string {
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+    writeFileSync(fd, `${JSON.stringify(file, null, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return tmp;
 }
 
-/** Creates a KEK file with one fresh key unless it exists. Returns true when it created it. */
+/** Writes atomically (temp file + rename) with mode 0600, so a crash never leaves half a file. */
+export function writeKeyringFile(path: string, file: KeyringFile): void {
+  renameSync(writeTempKeyringFile(path, file), path);
+}
+
+/**
+ * Creates a KEK file with one fresh key unless it exists. Returns true when it created it.
+ * Several servers started at once on one new database race here: the file is linked into place
+ * (which fails when it exists) rather than renamed over it, so the first one wins and the others
+ * load its key instead of replacing it under the first one's feet.
+ */
 export function ensureKeyringFile(path: string): boolean {
   if (existsSync(path)) return false;
   const id = newKekId();
   const key = randomBytes(KEY_BYTES);
-  writeKeyringFile(path, { version: 1, current: id, keys: { [id]: key.toString('base64') } });
+  const tmp = writeTempKeyringFile(path, { version: 1, current: id, keys: { [id]: key.toString('base64') } });
   key.fill(0);
-  return true;
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    // A file system without hard links: a plain rename, losing only the race protection.
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') {
+      if (existsSync(path)) return false;
+      renameSync(tmp, path);
+      return true;
+    }
+    throw e;
+  } finally {
+    if (existsSync(tmp)) unlinkSync(tmp);
+  }
 }
 
 /** Adds a fresh KEK and makes it current; old keys stay until {@link dropKeys}. Returns the new id. */
@@ -97,13 +131,15 @@ export function dropKeys(path: string, ids: string[]): void {
 }
 
 /**
- * Loads the KEK file. A file readable by group or others is refused: the KEK protects every
- * seed in the database.
- * @throws BackendError CONFIG when missing, malformed or too open.
+ * Loads the KEK file. A file group or others may read (or write) is refused: the KEK protects
+ * every seed in the database. The mode bits are checked, not access(2), so the check holds when
+ * the server runs as root too.
+ * @throws BackendError FILE_PERMISSIONS when too open; CONFIG when missing or malformed.
  */
 export function loadKeyring(path: string): Keyring {
   if (!existsSync(path)) throw new BackendError('CONFIG', `KEK file ${path} does not exist`);
-  if ((statSync(path).mode & 0o077) !== 0) throw new BackendError('CONFIG', `KEK file ${path} is readable by others: chmod 600 it`);
+  const mode = statSync(path).mode & 0o777;
+  if ((mode & 0o077) !== 0) throw new BackendError('FILE_PERMISSIONS', `KEK file ${path} is open to group or others (mode ${mode.toString(8)}): chmod 600 it`);
   const keys = new Map<string, Buffer>();
   let current = '';
   let loadedMtime = 0;

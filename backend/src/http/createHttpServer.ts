@@ -3,6 +3,14 @@
  * briefly), role checks, bounded JSON bodies and strict schemas. Every failure is
  * `{ error: { code, message } }` with the status of its code; bad input is always a 4xx, and a
  * 500 means a bug (logged without request data).
+ *
+ * A request body is read only once the request is known to be wanted: a declared length over the
+ * limit is refused before routing, and the body of a request refused for its route, method, key
+ * or role is never read. Any answer given while a body is still unread says `Connection: close`,
+ * and node then destroys the socket once the answer is flushed instead of draining the body to
+ * keep the connection alive (which let one unauthenticated request stream 95 GB). The same goes
+ * for a body that outgrows the limit while streaming. `Expect: 100-continue` is answered only
+ * when the body is about to be read.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Role } from '../crypto/apiKeys.js';
@@ -46,43 +54,61 @@ function match(c: CompiledRoute, parts: string[]): Record<string, string> | unde
   return params;
 }
 
-function send(res: ServerResponse, status: number, body: unknown, extra?: Record<string, string>): void {
+/** True while the request announced a body (a length or a transfer coding) that has not all arrived. */
+function bodyPending(req: IncomingMessage): boolean {
+  if (req.complete) return false;
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+function send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, extra?: Record<string, string>): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...extra });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store',
+    ...(bodyPending(req) ? { connection: 'close' } : {}), ...extra,
+  });
   res.end(text);
 }
 
-function sendError(res: ServerResponse, e: BackendError, extra?: Record<string, string>): void {
-  send(res, e.status, { error: { code: e.code, message: e.message } }, extra);
+function sendError(req: IncomingMessage, res: ServerResponse, e: BackendError, extra?: Record<string, string>): void {
+  send(req, res, e.status, { error: { code: e.code, message: e.message } }, extra);
 }
 
+function tooLarge(limit: number): BackendError {
+  return new BackendError('PAYLOAD_TOO_LARGE', `request body over ${limit} bytes`);
+}
+
+/** The whole body, up to `limit` bytes; past it, stops listening and rejects (the answer then closes the connection). */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const declared = req.headers['content-length'];
-    if (declared !== undefined && Number(declared) > limit) {
-      reject(new BackendError('PAYLOAD_TOO_LARGE', `request body over ${limit} bytes`));
-      req.resume();
-      return;
-    }
     const chunks: Buffer[] = [];
     let size = 0;
-    let failed = false;
-    req.on('data', (chunk: Buffer) => {
-      if (failed) return;
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > limit) {
-        failed = true;
-        reject(new BackendError('PAYLOAD_TOO_LARGE', `request body over ${limit} bytes`));
+        done();
+        reject(tooLarge(limit));
         return;
       }
       chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (!failed) resolve(Buffer.concat(chunks));
-    });
-    req.on('error', (e) => {
-      if (!failed) reject(e);
-    });
+    };
+    const onEnd = (): void => {
+      done();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (e: Error): void => {
+      done();
+      reject(e);
+    };
+    const done = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.pause();
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
   });
 }
 
@@ -130,7 +156,10 @@ export function createHttpServer(ctx: BackendContext, options: HttpServerOptions
     return otherMethod ? 'method' : undefined;
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): Promise<void> => {
+    // Before routing and authentication: a body announced over the limit is refused unread.
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > maxBody) throw tooLarge(maxBody);
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathname = q === -1 ? url : url.slice(0, q);
@@ -142,13 +171,13 @@ export function createHttpServer(ctx: BackendContext, options: HttpServerOptions
     if (route.roles.length > 0) {
       const who = await authenticate(req.headers.authorization);
       if (!route.roles.includes(who.role)) {
-        req.resume();
         throw new BackendError('FORBIDDEN', `a ${who.role} key may not call ${route.method} ${route.path}`);
       }
       actor = who.id;
     }
     let body: unknown;
     if (req.method === 'POST' || req.method === 'PUT' || req.method === 'DELETE') {
+      if (expectsContinue) res.writeContinue();
       const raw = await readBody(req, maxBody);
       if (!route.body) {
         if (raw.length > 0) throw new BackendError('INVALID_REQUEST', `${route.method} ${route.path} takes no body`);
@@ -165,24 +194,28 @@ export function createHttpServer(ctx: BackendContext, options: HttpServerOptions
         }
         body = route.body.parse(value, 'body');
       }
-    } else {
-      req.resume();
     }
+    // GET: a body sent along is not read; the answer closes the connection (see send).
     const query = q === -1 ? NO_QUERY : new URLSearchParams(url.slice(q + 1));
     const out = await route.handler(ctx, { params, query, body, actor });
-    send(res, out.status ?? 200, out.body, out.headers);
+    send(req, res, out.status ?? 200, out.body, out.headers);
   };
 
-  // Slow clients (a request trickling in byte by byte) are cut off instead of holding sockets.
-  return createServer({ keepAliveTimeout: 65_000, headersTimeout: 15_000, requestTimeout: 30_000 }, (req, res) => {
-    handle(req, res).catch((e: unknown) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void => {
+    handle(req, res, expectsContinue).catch((e: unknown) => {
       if (res.headersSent) return;
       if (e instanceof BackendError && e.status < 500) {
-        sendError(res, e, e.code === 'UNAUTHORIZED' ? { 'www-authenticate': 'Bearer' } : e.code === 'PAYLOAD_TOO_LARGE' ? { connection: 'close' } : undefined);
+        sendError(req, res, e, e.code === 'UNAUTHORIZED' ? { 'www-authenticate': 'Bearer' } : e.code === 'PAYLOAD_TOO_LARGE' ? { connection: 'close' } : undefined);
         return;
       }
       logError(`fobkit-backend: ${req.method} ${(req.url ?? '').split('?')[0]} failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
-      sendError(res, e instanceof BackendError ? e : new BackendError('INTERNAL', 'internal error'));
+      sendError(req, res, e instanceof BackendError ? e : new BackendError('INTERNAL', 'internal error'));
     });
-  });
+  };
+
+  // Slow clients (a request trickling in byte by byte) are cut off instead of holding sockets.
+  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 15_000, requestTimeout: 30_000 }, (req, res) => onRequest(req, res, false));
+  // `Expect: 100-continue`: node would answer 100 before we looked at the request; the handler does it once the body is wanted.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, true));
+  return server;
 }

@@ -114,6 +114,14 @@ const SCHEMAS = {
 
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ref('Error') } } });
 
+const SERIAL_NOT_YOURS = 'FORBIDDEN; SERIAL_NOT_YOURS when a station key acts on a serial another station key reserved (an admin key may, audited as an override)';
+/** Error statuses of particular routes, over the defaults built below. */
+const ROUTE_ERRORS: Record<string, Record<string, string>> = {
+  'POST /v1/tokens': { '403': SERIAL_NOT_YOURS, '409': 'CONFLICT, SERIAL_NOT_RESERVED', '422': 'SEAL_FAILED, UNKNOWN_KID' },
+  'POST /v1/tokens/{serial}/activate': { '403': SERIAL_NOT_YOURS },
+  'POST /v1/exports': { '400': 'INVALID_REQUEST, INVALID_JSON, INVALID_PUBLIC_KEY (recipientPublicKey of the wrong length, or of small order: all zeros among them)' },
+};
+
 export function buildOpenApi(routes: readonly Route[]): unknown {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
@@ -137,7 +145,10 @@ export function buildOpenApi(routes: readonly Route[]): unknown {
         '400': errorResponse('INVALID_REQUEST, INVALID_JSON, INVALID_SERIAL'),
         ...(r.roles.length ? { '401': errorResponse('UNAUTHORIZED'), '403': errorResponse('FORBIDDEN') } : {}),
         '404': errorResponse('NOT_FOUND'),
-        ...(r.body ? { '409': errorResponse('CONFLICT, INVALID_STATE'), '413': errorResponse('PAYLOAD_TOO_LARGE'), '415': errorResponse('UNSUPPORTED_MEDIA_TYPE') } : {}),
+        ...(r.body ? { '409': errorResponse('CONFLICT, INVALID_STATE'), '415': errorResponse('UNSUPPORTED_MEDIA_TYPE') } : {}),
+        // Any route: a declared Content-Length over the limit is refused before routing and authentication.
+        '413': errorResponse('PAYLOAD_TOO_LARGE. Answered with Connection: close, like every refusal given before the body was read (the body is never read)'),
+        ...Object.fromEntries(Object.entries(ROUTE_ERRORS[key] ?? {}).map(([status, description]) => [status, errorResponse(description)])),
         ...EXTRA_RESPONSES[key],
       },
     };

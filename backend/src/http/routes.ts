@@ -39,6 +39,8 @@ export interface Route {
 
 const ANY: readonly Role[] = ['station', 'support', 'validator', 'admin'];
 const STATION: readonly Role[] = ['station'];
+/** Station endpoints an admin key may also call, to act on a serial another station key reserved (audited as an override). */
+const STATION_OR_ADMIN: readonly Role[] = ['station', 'admin'];
 const SUPPORT: readonly Role[] = ['support', 'admin'];
 const ADMIN: readonly Role[] = ['admin'];
 const VALIDATOR: readonly Role[] = ['validator'];
@@ -71,12 +73,12 @@ export function buildRoutes(openapi: () => unknown): Route[] {
       const b = req.body as B<'reserve'>;
       return { status: 201, body: await reserveSerials(ctx, req.actor, b.count) };
     } },
-    { method: 'POST', path: '/v1/tokens', roles: STATION, body: bodies.register, summary: 'Register a programmed fob (idempotent by serial)', handler: async (ctx, req) => {
+    { method: 'POST', path: '/v1/tokens', roles: STATION_OR_ADMIN, body: bodies.register, summary: 'Register a programmed fob (idempotent by serial); only the key that reserved the serial, or an admin key', handler: async (ctx, req) => {
       const b = req.body as B<'register'>;
       const r = await registerToken(ctx, req.actor, b);
       return { status: r.created ? 201 : 200, body: { serial: r.serial, state: r.state } };
     } },
-    { method: 'POST', path: '/v1/tokens/{serial}/activate', roles: STATION, body: bodies.none, summary: 'Make a pending fob available (after the station locked it)', handler: async (ctx, req) => ({
+    { method: 'POST', path: '/v1/tokens/{serial}/activate', roles: STATION_OR_ADMIN, body: bodies.none, summary: 'Make a pending fob available (after the station locked it); only the key that reserved the serial, or an admin key', handler: async (ctx, req) => ({
       body: tokenSummary(await activateToken(ctx, req.actor, serialParam(req))),
     }) },
     { method: 'GET', path: '/v1/tokens/{serial}', roles: SUPPORT, summary: 'A fob: state, owner, drift, failures, history; never the seed', handler: async (ctx, req) => ({

@@ -58,14 +58,29 @@ export interface ExportPage {
 }
 
 /**
+ * Refuses a recipient key no seed could be sealed to, before any seed is opened and whatever the
+ * batch holds: a point of small order (all zeros among them) gives an all-zero shared secret
+ * (RFC 7748 §6.1), which sealToRecipient refuses with a RangeError. One probe seal costs an
+ * X25519 operation, once per page.
+ */
+function assertRecipientKey(key: Uint8Array): void {
+  if (!(key instanceof Uint8Array) || key.length !== 32) throw new BackendError('INVALID_PUBLIC_KEY', 'recipientPublicKey must be a 32-byte X25519 public key');
+  try {
+    sealToRecipient({ recipientPublicKey: key, plaintext: new Uint8Array(1), context: 'probe' });
+  } catch (cause) {
+    if (cause instanceof RangeError) throw new BackendError('INVALID_PUBLIC_KEY', 'recipientPublicKey is not usable: a point of small order gives no shared secret', { cause });
+    throw cause;
+  }
+}
+
+/**
  * One page of a batch export.
- * @throws BackendError INVALID_REQUEST on a bad key, limit or an empty batch name; NOT_FOUND
- *   when the batch has no fobs at all.
+ * @throws BackendError INVALID_PUBLIC_KEY on a recipient key of the wrong length or of small
+ *   order; INVALID_REQUEST on a bad limit or an empty batch name; NOT_FOUND when the batch has no
+ *   fobs at all.
  */
 export async function exportSealedTokens(ctx: BackendContext, actor: string, req: ExportRequest): Promise<ExportPage> {
-  if (!(req.recipientPublicKey instanceof Uint8Array) || req.recipientPublicKey.length !== 32) {
-    throw new BackendError('INVALID_REQUEST', 'recipientPublicKey must be a 32-byte X25519 public key');
-  }
+  assertRecipientKey(req.recipientPublicKey);
   const limit = req.limit ?? DEFAULT_EXPORT_PAGE;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EXPORT_PAGE) throw new BackendError('INVALID_REQUEST', `limit must be 1 to ${MAX_EXPORT_PAGE}`);
   if (!req.batch) throw new BackendError('INVALID_REQUEST', 'batch is required');

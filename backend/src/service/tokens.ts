@@ -16,6 +16,7 @@ import { expectedOffsetSeconds, initialDrift } from '../otp/driftModel.js';
 import { liveFailures } from '../otp/throttle.js';
 import { auditedTransaction, type BackendContext } from './context.js';
 import { anySerial, fobkitSerial } from './serialInput.js';
+import { claimSerial, type SerialClaim } from './serialOwnership.js';
 
 export interface OtpProfile {
   algorithm: OtpAlgorithm;
@@ -131,7 +132,13 @@ async function registrationKeyRow(ctx: BackendContext, kid: string): Promise<Reg
   return row;
 }
 
-/** POST /v1/tokens: a station registers a fob it programmed. */
+const overrideDetail = (claim: SerialClaim): Record<string, unknown> => (claim.override ? { override: true, reservedBy: claim.reservedBy } : {});
+
+/**
+ * POST /v1/tokens: a station registers a fob it programmed, under a serial its key reserved.
+ * @throws BackendError SERIAL_NOT_RESERVED, SERIAL_NOT_YOURS (another key reserved it),
+ *   UNKNOWN_KID, SEAL_FAILED, CONFLICT.
+ */
 export async function registerToken(ctx: BackendContext, actor: string, input: RegisterTokenInput): Promise<StoreTokenResult> {
   const serial = fobkitSerial(input.serial);
   // Only reserved serials: a station that made one up could collide with a later reservation.
@@ -140,6 +147,7 @@ export async function registerToken(ctx: BackendContext, actor: string, input: R
   if (parsed.ok && parsed.sequence > (reserved?.value ?? 0)) {
     throw new BackendError('SERIAL_NOT_RESERVED', `serial ${serial} was never reserved: take serials from POST /v1/serials/reserve`);
   }
+  const claim = await claimSerial(ctx, actor, serial, 'register');
   const reg = await registrationKeyRow(ctx, input.kid);
   const privateKey = ctx.keyring.decrypt(reg.kek_id, reg.private_enc, aad.registrationKey(reg.kid));
   let secret: Uint8Array;
@@ -152,7 +160,7 @@ export async function registerToken(ctx: BackendContext, actor: string, input: R
   }
   try {
     return await storeToken(ctx, actor, { ...input, serial, secret, state: 'pending', source: 'station' },
-      { model: input.model ?? null, batch: input.batch ?? null, kid: input.kid, algorithm: input.algorithm, digits: input.digits, period: input.period });
+      { model: input.model ?? null, batch: input.batch ?? null, kid: input.kid, algorithm: input.algorithm, digits: input.digits, period: input.period, ...overrideDetail(claim) });
   } finally {
     secret.fill(0);
   }
@@ -210,11 +218,18 @@ function badState(row: TokenRow, what: string): BackendError {
   return new BackendError('INVALID_STATE', `token ${row.serial} is ${row.state}: cannot ${what}`);
 }
 
-export function activateToken(ctx: BackendContext, actor: string, serial: string): Promise<TokenRow> {
+/**
+ * POST /v1/tokens/{serial}/activate. A fob a station registered is activated only by the key
+ * that reserved its serial (or an admin key); imported tokens by any station key.
+ * @throws BackendError NOT_FOUND, SERIAL_NOT_YOURS, INVALID_STATE.
+ */
+export async function activateToken(ctx: BackendContext, actor: string, serial: string): Promise<TokenRow> {
+  const { source } = await getTokenRow(ctx.db, serial);
+  const claim = source === 'station' ? await claimSerial(ctx, actor, serial, 'activate') : { reservedBy: null, override: false };
   return changeToken(ctx, actor, serial, 'token.activate', (row) => {
     if (row.state === 'available') return 'unchanged';
     if (row.state !== 'pending') throw badState(row, 'activate');
-    return { set: { state: 'available' } };
+    return { set: { state: 'available' }, detail: overrideDetail(claim) };
   });
 }
 

@@ -1,10 +1,13 @@
 /**
  * Versioned schema migrations, run on every start (and by every CLI command that opens the
  * database). Each migration runs in its own transaction under a lock, so two backend processes
- * starting at once against one PostgreSQL apply it exactly once. Never edit a released
- * migration: add a new one at the end.
+ * starting at once against one PostgreSQL apply it exactly once; the `schema_migrations` table
+ * itself is created under that lock too (PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe
+ * against a concurrent one: the loser fails on a duplicate key in the catalogue). A migration is
+ * applied when its own version is not recorded, so versions only need to increase, not to be
+ * contiguous. Never edit a released migration: add a new one at the end.
  */
-import type { Db, Dialect } from './db.js';
+import type { Db, DbExecutor, Dialect } from './db.js';
 
 interface Migration {
   version: number;
@@ -64,6 +67,16 @@ const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
+    version: 3,
+    name: 'audit log refuses TRUNCATE',
+    // PostgreSQL's TRUNCATE fires no row triggers, so migration 1's trigger let it empty the log.
+    // A statement trigger refuses it (it reuses migration 1's function, which only raises).
+    // SQLite has no TRUNCATE: its DELETE without WHERE still fires the row trigger.
+    statements: (d) => (d === 'postgres'
+      ? [`CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()`]
+      : []),
+  },
+  {
     // Version 4 (2 and 3, 5 are other changes of the same release): the static PIN of
     // "PIN + OTP" logins, one per user, as an scrypt hash string (userPin.ts), never the PIN.
     version: 4,
@@ -77,13 +90,18 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 /** Applies every migration newer than the database; returns the versions applied. */
 export async function migrate(db: Db, now: () => number = () => Date.now() / 1000): Promise<number[]> {
   const real = T(db.dialect).real;
-  await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${real} NOT NULL)`);
+  const lock = async (tx: DbExecutor): Promise<void> => {
+    if (db.dialect === 'postgres') await tx.get('SELECT pg_advisory_xact_lock(7466001)');
+  };
+  await db.transaction(async (tx) => {
+    await lock(tx);
+    await tx.run(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${real} NOT NULL)`);
+  });
   const applied: number[] = [];
   for (const m of MIGRATIONS) {
     const done = await db.transaction(async (tx) => {
-      if (db.dialect === 'postgres') await tx.get('SELECT pg_advisory_xact_lock(7466001)');
-      const row = await tx.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
-      if ((row?.v ?? 0) >= m.version) return false;
+      await lock(tx);
+      if (await tx.get('SELECT version FROM schema_migrations WHERE version = ?', [m.version])) return false;
       for (const s of m.statements(db.dialect)) await tx.run(s);
       await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, now()]);
       return true;

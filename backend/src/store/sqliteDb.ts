@@ -5,14 +5,40 @@
  * enough for the token table of a big deployment. better-sqlite3 is
  * synchronous; prepared statements are cached per SQL text.
  */
+import { closeSync, fchmodSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Db, DbExecutor, SqlValue } from './db.js';
 
+/**
+ * Creates the database file 0600 when it does not exist yet, whatever the umask: it holds the
+ * wrapped seeds and the audit log. SQLite gives its WAL and shared-memory files the mode of the
+ * database file (unixOpen's findCreateFileMode), so they follow. An existing file keeps the
+ * mode its owner gave it.
+ */
+function createPrivateFile(path: string): void {
+  if (path === ':memory:' || path === '') return;
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw e;
+  }
+  try {
+    fchmodSync(fd, 0o600);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function openSqliteDb(path: string): Db {
+  createPrivateFile(path);
   const db = new Database(path);
+  // The busy timeout first: switching to WAL takes a lock, and a process starting beside another
+  // one that is migrating must queue for it rather than fail with "database is locked".
+  db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
   // A big deployment's token table stays in memory: 64 MiB of page cache (the default is
   // 2 MiB), and reads of pages not cached yet go through a memory map instead of a read()
   // per page (measured: 100,000 fobs loaded round-robin ran at half the rate of 1,000 without).

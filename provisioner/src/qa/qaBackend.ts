@@ -33,7 +33,8 @@ async function probeRole(client: SupportClient): Promise<QaRole | undefined> {
       await client.request(method, path, body);
       return true;
     } catch (e) {
-      if (e instanceof BackendError && (e.status === 401 || e.status === 403)) return false;
+      // SERIAL_NOT_YOURS: a station key, on a serial another station reserved (backend/API.md).
+      if (e instanceof BackendError && (e.status === 401 || (e.status === 403 && e.backendCode !== 'SERIAL_NOT_YOURS'))) return false;
       if (e instanceof BackendError && e.status >= 400 && e.status < 500) return true; // allowed, just not found / bad state
       throw e;
     }
