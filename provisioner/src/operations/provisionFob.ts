@@ -48,12 +48,15 @@ export interface ProvisionStepEvent {
 export type ProvisionOutcome =
   /** Locked, registered, activated (or activation queued), label written. */
   | { outcome: 'done'; serial: string; resumed: boolean; activationPending: boolean }
-  /** Already provisioned, or not this station's to touch: left alone, with why. */
-  | { outcome: 'skipped'; serial?: string; reason: string }
+  /**
+   * Already provisioned (`alreadyDone`), or not this station's to touch: left alone, with why.
+   * Only an already-provisioned fob counts as a success for the run's exit code.
+   */
+  | { outcome: 'skipped'; serial?: string; reason: string; alreadyDone?: boolean }
   /** Set aside: not locked, never activated; why, in the operator's words. */
   | { outcome: 'failed'; serial?: string; step: PipelineStep; reason: string }
-  /** The fob went away (unplugged, silent); plugging it in again resumes it. */
-  | { outcome: 'interrupted'; serial?: string; step: PipelineStep; reason: string }
+  /** The fob went away (unplugged, silent); plugging it in again resumes it. `openFailed`: the port never opened (PORT_BUSY, PORT_UNAVAILABLE). */
+  | { outcome: 'interrupted'; serial?: string; step: PipelineStep; reason: string; openFailed?: string }
   /** Programmed and verified; its registration waits in the outbox; not locked yet. */
   | { outcome: 'waiting'; serial: string; reason: string };
 
@@ -168,10 +171,10 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
     throw new StepFailed({ outcome: 'failed', serial: serialOf(), step: name, reason });
   }
 
-  function skip(reason: string, serial?: string): never {
+  function skip(reason: string, serial?: string, alreadyDone = false): never {
     journal.recordStep(fob?.id ?? null, 'state-check', 'end', { decision: 'leave-alone', reason }, port);
     emit({ type: 'step', port, step: 'state-check', phase: 'end', serial: serial ?? serialOf(), detail: { decision: 'leave-alone', reason }, at: clock() });
-    throw new StepFailed({ outcome: 'skipped', serial: serial ?? serialOf(), reason });
+    throw new StepFailed({ outcome: 'skipped', serial: serial ?? serialOf(), reason, ...(alreadyDone ? { alreadyDone } : {}) });
   }
 
   /** Erases the seed of a fob being set aside; says in words whether that worked. */
@@ -277,7 +280,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
       }
       if (state === 'locked') {
         if (known && fob.serial === hello.serial && stageAtLeast(fob.stage, 'registered')) {
-          if (fob.outcome === 'done') skip(`${fob.serial} is already provisioned (locked, registered): left alone`, fob.serial);
+          if (fob.outcome === 'done') skip(`${fob.serial} is already provisioned (locked, registered): left alone`, fob.serial, true);
           if (fob.stage === 'registered') journal.recordLocked(fob.id, fob.serial);
           resumed = true;
           from = 'activate';

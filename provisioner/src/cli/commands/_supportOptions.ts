@@ -71,13 +71,14 @@ export async function withBackend<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Opens the fob on `path` (a serial port or a simulator's pty). */
+/** Opens the fob on `path` (a serial port or a simulator's pty), exclusively (transport/portLock.ts). */
 export async function openFob(path: string, timeoutMs = 2000): Promise<{ fob: FobSession; close(): Promise<void> }> {
   const transport = new SerialPortTransport({ path });
   try {
     await transport.open();
   } catch (e) {
-    throw new CliError('PORT_UNAVAILABLE', e instanceof Error ? e.message : String(e), EXIT_UNAVAILABLE, { cause: e });
+    // PORT_BUSY (another process holds it, named when known) or PORT_UNAVAILABLE.
+    throw new CliError(isStationError(e, 'PORT_BUSY') ? 'PORT_BUSY' : 'PORT_UNAVAILABLE', e instanceof Error ? e.message : String(e), EXIT_UNAVAILABLE, { cause: e });
   }
   const fob = new FobSession({ transport, timeoutMs });
   return {
