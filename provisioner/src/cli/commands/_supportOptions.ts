@@ -32,9 +32,9 @@ export function withBackendOptions<T>(y: Argv<T>): Argv<T & BackendArgs> {
     .option('json', { type: 'boolean', default: false, describe: 'one JSON object on stdout' }) as unknown as Argv<T & BackendArgs>;
 }
 
-export function backendSettings(a: BackendArgs & { stationKey?: string }): BackendSettings {
+export function backendSettings(a: BackendArgs & { stationKey?: string; revocationList?: string }): BackendSettings {
   try {
-    return resolveBackendSettings({ backendUrl: a.backendUrl, apiKey: a.apiKey, apiKeyFile: a.apiKeyFile, config: a.config, stationKey: a.stationKey });
+    return resolveBackendSettings({ backendUrl: a.backendUrl, apiKey: a.apiKey, apiKeyFile: a.apiKeyFile, config: a.config, stationKey: a.stationKey, revocationList: a.revocationList });
   } catch (e) {
     if (e instanceof SettingsError) throw new CliError('CONFIG_INVALID', e.message, EXIT_USAGE, { cause: e });
     throw e;
@@ -90,11 +90,15 @@ export async function openFob(path: string, timeoutMs = 2000): Promise<{ fob: Fo
   };
 }
 
-/** The station key for session commands (--fix clock, wipe). */
-export function stationCredentials(path: string | undefined, why: string): LoadedStationCredentials {
+/**
+ * The station key for session commands (--fix clock, wipe), with the newest revocation list the
+ * station has (`--revocation-list`, FOBKIT_REVOCATION_LIST or revocationList in the config): every
+ * session hands it to the fob, which keeps it when newer than its own (SPEC.md "Secure session").
+ */
+export function stationCredentials(path: string | undefined, why: string, revocationList?: string): LoadedStationCredentials {
   if (!path) throw new CliError('NO_STATION_KEY', `${why} needs the station key: give --station-key PATH (FOBKIT_STATION_KEY or stationKey in fobkit.config.json)`, EXIT_USAGE);
   try {
-    return loadStationCredentials({ stationKey: path });
+    return loadStationCredentials({ stationKey: path, ...(revocationList ? { revocationList } : {}) });
   } catch (e) {
     if (isStationError(e)) throw new CliError(e.code, e.message, EXIT_USAGE, { cause: e });
     throw e;
