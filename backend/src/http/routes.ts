@@ -15,6 +15,7 @@ import { anySerial } from '../service/serialInput.js';
 import { bodies, USER_PATTERN } from './bodies.js';
 import { hasControlCharacter, type Schema } from './schema.js';
 import { interopRoutes } from '../interop/exportRoute.js';
+import { whoamiRoute } from './whoamiRoute.js';
 
 export interface RouteRequest {
   params: Record<string, string>;
@@ -127,5 +128,6 @@ export function buildRoutes(openapi: () => unknown): Route[] {
       return { body: await validateCode(ctx, b.user, b.code, req.actor) };
     } },
     ...interopRoutes(),
+    whoamiRoute,
   ];
 }
