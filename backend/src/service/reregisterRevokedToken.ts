@@ -7,7 +7,7 @@
  * (`pending`, enabled, no user, no drift, failure or replay history); the old seed is gone, and
  * the audit log keeps the story (`token.reregister`, with the state it came from).
  */
-import type { OtpProfile } from '@fobkit/protocol/otp';
+import type { OtpProfile } from './tokens.js';
 import { aad, type TokenRow } from '../store/rows.js';
 import type { DbExecutor } from '../store/db.js';
 import { initialDrift } from '../otp/driftModel.js';

@@ -14,6 +14,7 @@ import { BATCH_KEY_BYTES } from '../operations/generateSeed.js';
 import { LabelWriter } from './labelWriter.js';
 import { loadStationCredentials, type LoadedStationCredentials } from '../keys/loadStationCredentials.js';
 import { pinRegistrationKey, type PinnedRegistrationKey } from './pinRegistrationKey.js';
+import { checkStationRole } from './checkStationRole.js';
 import { SerialPool } from './serialPool.js';
 import { StationOutbox } from './stationOutbox.js';
 import { OfflineExportBackend, type OfflineExportOptions } from './offlineExportBackend.js';
@@ -68,7 +69,7 @@ export type OfflineStationOptions = Omit<OfflineExportOptions, 'journal' | 'batc
 /**
  * The journal is locked for the station's life (journalLock.ts): a second station on the same
  * journal is refused before it reads or writes anything.
- * @throws StationError (CONFIG_INVALID, JOURNAL_FAILED, JOURNAL_BUSY, REGISTRATION_KEY_MISMATCH) or
+ * @throws StationError (CONFIG_INVALID, JOURNAL_FAILED, JOURNAL_BUSY, BACKEND_WRONG_ROLE, REGISTRATION_KEY_MISMATCH) or
  *   BackendError when the station cannot run.
  */
 export async function openStation(options: {
@@ -99,6 +100,8 @@ export async function openStation(options: {
       await offline.check();
     }
     const backend = offline ?? options.backend ?? new BackendClient({ baseUrl: config.backendUrl, apiKey: config.apiKey, timeoutMs: 5000, retry: { attempts: 2, baseDelayMs: 200, maxDelayMs: 1000 } });
+    // A key without the station role is refused here, before any fob is touched.
+    if (!offline) await checkStationRole(backend);
     const registrationKey = offline
       ? { ...offline.registrationKey, source: 'offline-export' as const, checkedWithBackend: true as const }
       : await pinRegistrationKey({ journal, backend, configured: { publicKey: config.registrationKey, kid: config.registrationKeyId } });

@@ -166,7 +166,7 @@ async function runProvision(args: ArgumentsCamelCase<ProvisionArgs>): Promise<vo
     station = await openStation({ config, ...(offlineExport ? { offlineExport } : {}) });
   } catch (e) {
     if (offlineExport?.protection?.kind === 'psk') offlineExport.protection.key.fill(0);
-    if (isStationError(e, 'CONFIG_INVALID')) throw new CliError('CONFIG_INVALID', e.message, EXIT_USAGE, { cause: e });
+    if (isStationError(e, 'CONFIG_INVALID') || isStationError(e, 'BACKEND_WRONG_ROLE')) throw new CliError(e.code, e.message, EXIT_USAGE, { cause: e });
     if (isStationError(e)) throw new CliError(e.code, e.message, EXIT_UNAVAILABLE, { cause: e });
     throw e;
   }
