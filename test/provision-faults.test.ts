@@ -205,8 +205,10 @@ describe('faults', () => {
     const sim = await Simulator.start({ count: N, rootPublicKey: keys.rootPublicKey, stateDir: join(dir, 'fobs-down'), transport: 'pty' });
     try {
       // The station pins the registration key and stocks serials while the backend is up...
-      const warm = await runProvision({ args: args('down', ['/nonexistent/port']), env: env() });
-      expect(warm.summary).toMatchObject({ interrupted: 1 });
+      // (No fob plugged in: USB ids nothing has, so the run stops with NO_PORTS once it has.)
+      const warm = await runProvision({ args: args('down', [], ['--ports', 'auto', '--usb-ids', 'ffff:fffe']), env: env() });
+      expect(warm.events[0]).toMatchObject({ event: 'start', registrationKey: { checkedWithBackend: true } });
+      expect(warm.code).toBe(3);
       // ...then the backend goes down, and comes back once every fob waits for it.
       await backend.stop();
       let lockedWhileDown = -1;
@@ -238,8 +240,9 @@ describe('faults', () => {
     const sim = await Simulator.start({ count: 2, rootPublicKey: keys.rootPublicKey, stateDir: join(dir, 'fobs-late'), transport: 'pty' });
     try {
       // Pin the key and stock serials while the backend is up.
-      const warm = await runProvision({ args: args('late', [], ['--port', '/nonexistent/port']), env: env() });
-      expect(warm.summary).toMatchObject({ interrupted: 1 });
+      const warm = await runProvision({ args: args('late', [], ['--ports', 'auto', '--usb-ids', 'ffff:fffe']), env: env() });
+      expect(warm.events[0]).toMatchObject({ event: 'start', registrationKey: { checkedWithBackend: true } });
+      expect(warm.code).toBe(3);
       await backend.stop();
       const run = await runProvision({ args: args('late', sim.fobs.map((f) => f.address), ['--backend-wait', '1']), env: env() });
       expect(run.summary).toMatchObject({ done: 0, waiting: 2, waitingRegistrations: 2 });

@@ -17,7 +17,11 @@ export type StationErrorCode =
   | 'BACKEND_BAD_RESPONSE' // a 2xx whose body is not what the contract says
   | 'REGISTRATION_KEY_MISMATCH' // the backend's registration key is not the pinned one
   | 'NO_SERIALS' // no serial can be reserved (backend unreachable and the local pool is empty)
-  | 'NO_PORTS'; // no port to provision was given or found
+  | 'NO_PORTS' // no port to provision was given or found
+  | 'PORT_BUSY' // another process holds the serial port (its pid and command when known)
+  | 'PORT_UNAVAILABLE' // the serial port does not exist or cannot be opened
+  | 'JOURNAL_BUSY' // another station process holds the journal
+  | 'BACKEND_WRONG_ROLE'; // the API key is valid but not a station key
 
 export class StationError extends Error {
   override readonly name: string = 'StationError';
@@ -45,6 +49,27 @@ export class BackendError extends StationError {
   /** True when the same request may succeed later (network, timeout, 5xx, 429). */
   get retryable(): boolean {
     return this.code === 'BACKEND_UNREACHABLE';
+  }
+}
+
+/** What {@link findLockHolder} could learn about the process holding a lock. */
+export interface LockHolder {
+  pid: number;
+  /** A few words of its command line (program and subcommand, never an option's value). */
+  command?: string;
+}
+
+/** A port or journal another process holds: PORT_BUSY or JOURNAL_BUSY, naming the holder when known. */
+export class BusyError extends StationError {
+  override readonly name = 'BusyError';
+  constructor(
+    code: 'PORT_BUSY' | 'JOURNAL_BUSY',
+    message: string,
+    readonly path: string,
+    readonly holder?: LockHolder,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
   }
 }
 

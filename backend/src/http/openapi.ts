@@ -10,6 +10,7 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 const RESPONSES: Record<string, { status: string; schema: unknown }> = {
   'GET /v1/registration-key': { status: '200', schema: ref('RegistrationKey') },
+  'GET /v1/whoami': { status: '200', schema: ref('WhoAmI') },
   'POST /v1/serials/reserve': { status: '201', schema: { type: 'object', required: ['serials'], properties: { serials: { type: 'array', items: { type: 'string' } } } } },
   'POST /v1/tokens': { status: '201', schema: { type: 'object', required: ['serial', 'state'], properties: { serial: { type: 'string' }, state: ref('TokenState') }, description: '201 when created, 200 when the same registration was already there' } },
   'GET /v1/tokens/{serial}': { status: '200', schema: ref('Token') },
@@ -55,6 +56,11 @@ const SCHEMAS = {
   },
   TokenState: { enum: ['pending', 'available', 'assigned', 'quarantined', 'revoked'] },
   TokenSummary: { type: 'object', required: ['serial', 'state', 'enabled', 'user'], properties: { serial: { type: 'string' }, state: ref('TokenState'), enabled: { type: 'boolean' }, user: { type: ['string', 'null'] } } },
+  WhoAmI: {
+    type: 'object', required: ['service', 'version', 'keyId', 'role', 'label'], description: 'The calling API key (never its secret)', properties: {
+      service: { const: 'fobkit-backend' }, version: { type: 'string' }, keyId: { type: 'string' }, role: { enum: ['station', 'support', 'validator', 'admin'] }, label: { type: ['string', 'null'] },
+    },
+  },
   RegistrationKey: { type: 'object', required: ['kid', 'publicKey'], properties: { kid: { type: 'string' }, publicKey: { type: 'string', description: 'X25519 public key, base64url (32 bytes)' } } },
   Token: {
     type: 'object', description: 'Never contains the seed.', properties: {

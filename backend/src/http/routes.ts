@@ -17,6 +17,7 @@ import { bodies, USER_PATTERN } from './bodies.js';
 import { hasControlCharacter, type Schema } from './schema.js';
 import { interopRoutes } from '../interop/exportRoute.js';
 import { validateResponse, wantsStatusMode } from './validateStatus.js';
+import { whoamiRoute } from './whoamiRoute.js';
 
 export interface RouteRequest {
   params: Record<string, string>;
@@ -138,5 +139,6 @@ export function buildRoutes(openapi: () => unknown): Route[] {
       return validateResponse(await validateCode(ctx, b.user, b.code, req.actor), statusMode);
     } },
     ...interopRoutes(),
+    whoamiRoute,
   ];
 }

@@ -17,6 +17,7 @@ import { liveFailures } from '../otp/throttle.js';
 import { auditedTransaction, type BackendContext } from './context.js';
 import { anySerial, fobkitSerial } from './serialInput.js';
 import { claimSerial, type SerialClaim } from './serialOwnership.js';
+import { reregisterRevokedToken } from './reregisterRevokedToken.js';
 
 export interface OtpProfile {
   algorithm: OtpAlgorithm;
@@ -104,7 +105,13 @@ async function storeToken(
         const same = constantTimeEqual(stored, input.secret) && existing.algorithm === input.algorithm && existing.digits === input.digits
           && existing.period === input.period && existing.t0 === input.t0;
         stored.fill(0);
-        if (!same) throw new BackendError('CONFLICT', `serial ${input.serial} is already registered with another seed or OTP profile`);
+        if (!same && input.source === 'station' && existing.state === 'revoked') {
+          // A refurbished fob: its serial comes back with a new seed (reregisterRevokedToken.ts).
+          if (!(await reregisterRevokedToken(ctx, tx, existing, input))) return undefined;
+          await audit({ actor, action: 'token.reregister', subject: input.serial, detail: { ...detail, from: 'revoked', state: 'pending' } });
+          return { serial: input.serial, state: 'pending' as const, created: true };
+        }
+        if (!same) throw new BackendError('CONFLICT', `serial ${input.serial} is already registered with another seed or OTP profile${existing.state === 'revoked' ? '' : ` (${existing.state}); to refurbish the fob, revoke it first`}`);
         return { serial: input.serial, state: existing.state, created: false };
       }
       const now = ctx.clock();

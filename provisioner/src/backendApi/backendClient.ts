@@ -28,8 +28,18 @@ export interface BackendClientOptions {
   fetch?: typeof fetch;
 }
 
+/** `GET /v1/whoami`: the API key as the backend knows it. */
+export interface KeyIdentity {
+  keyId: string;
+  role: string;
+  label: string | null;
+  version: string;
+}
+
 /** The operations of the backend the station uses; the pipeline and the outbox depend on this. */
 export interface StationBackend {
+  /** The calling key's role (absent where there is no backend to ask: offline export, test doubles). */
+  whoami?(signal?: AbortSignal): Promise<KeyIdentity>;
   getRegistrationKey(signal?: AbortSignal): Promise<RegistrationKey>;
   reserveSerials(count: number, signal?: AbortSignal): Promise<string[]>;
   register(p: RegistrationPayload, signal?: AbortSignal): Promise<{ serial: string; state: string }>;
@@ -183,6 +193,12 @@ export class BackendClient implements StationBackend {
 
   private withRetry<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     return retryWithBackoff(fn, (e) => e instanceof BackendError && e.retryable, { ...this.retry, signal });
+  }
+
+  async whoami(signal?: AbortSignal): Promise<KeyIdentity> {
+    const { body } = await this.withRetry(() => this.request<{ service?: unknown; version?: unknown; keyId?: unknown; role?: unknown; label?: unknown }>('GET', '/v1/whoami', undefined, signal), signal);
+    if (body.service !== 'fobkit-backend' || typeof body.keyId !== 'string' || typeof body.role !== 'string') throw new BackendError('BACKEND_BAD_RESPONSE', 'whoami response lacks service/keyId/role', 200);
+    return { keyId: body.keyId, role: body.role, label: typeof body.label === 'string' ? body.label : null, version: String(body.version ?? '') };
   }
 
   async getRegistrationKey(signal?: AbortSignal): Promise<RegistrationKey> {

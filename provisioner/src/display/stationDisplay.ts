@@ -34,7 +34,7 @@ export function formatFobResult(port: string, r: ProvisionOutcome, elapsed: numb
   const serial = r.serial ?? '(no serial)';
   switch (r.outcome) {
     case 'done':
-      return `${port}: ${serial} done${r.resumed ? ' (resumed)' : ''}${r.activationPending ? ', activation waiting for the backend' : ''} in ${formatDuration(elapsed)}`;
+      return `${port}: ${serial} done${r.resumed ? ' (resumed)' : ''}${r.refurbished ? ' (refurbished: same serial, new seed)' : ''}${r.activationPending ? ', activation waiting for the backend' : ''} in ${formatDuration(elapsed)}`;
     case 'skipped':
       return `${port}: ${serial} left alone: ${r.reason}`;
     case 'failed':

@@ -439,6 +439,22 @@ export class StationJournal {
     this.st("UPDATE registrations SET status = 'canceled' WHERE id = ? AND status = 'held'").run(id);
   }
 
+  /**
+   * A seedless fob (wiped) that carries `serial` starts over for refurbishment, in one durable
+   * transaction: its registrations of that serial are canceled (the seeds they carry are no
+   * longer on the fob; one not yet delivered is never sent), its activation item is dropped (the
+   * new registration is activated afresh), and the record is back before programming, in
+   * `batch`, with its outcome cleared. The serial is the fob's own (it keeps it through WIPE).
+   */
+  refurbishFob(fobId: number, serial: string, batch: string): void {
+    this.transaction(() => {
+      this.st("UPDATE registrations SET status = 'canceled' WHERE serial = ? AND status IN ('held', 'pending', 'acknowledged')").run(serial);
+      this.st('DELETE FROM activations WHERE serial = ?').run(serial);
+      this.st('UPDATE fobs SET batch = ? WHERE id = ?').run(batch, fobId);
+      this.updateFob(fobId, { serial, stage: 'serial-set', outcome: null, failure: null, initialOffset: null, clockOffset: null, provisionedAt: null, labelWritten: false });
+    }, { durable: true });
+  }
+
   /** The backend refused the registration for good; it is never sent again. */
   rejectRegistration(id: number, error: string): void {
     this.transaction(() => {

@@ -47,13 +47,16 @@ export interface ProvisionStepEvent {
 
 export type ProvisionOutcome =
   /** Locked, registered, activated (or activation queued), label written. */
-  | { outcome: 'done'; serial: string; resumed: boolean; activationPending: boolean }
-  /** Already provisioned, or not this station's to touch: left alone, with why. */
-  | { outcome: 'skipped'; serial?: string; reason: string }
+  | { outcome: 'done'; serial: string; resumed: boolean; activationPending: boolean; refurbished?: boolean }
+  /**
+   * Already provisioned (`alreadyDone`), or not this station's to touch: left alone, with why.
+   * Only an already-provisioned fob counts as a success for the run's exit code.
+   */
+  | { outcome: 'skipped'; serial?: string; reason: string; alreadyDone?: boolean }
   /** Set aside: not locked, never activated; why, in the operator's words. */
   | { outcome: 'failed'; serial?: string; step: PipelineStep; reason: string }
-  /** The fob went away (unplugged, silent); plugging it in again resumes it. */
-  | { outcome: 'interrupted'; serial?: string; step: PipelineStep; reason: string }
+  /** The fob went away (unplugged, silent); plugging it in again resumes it. `openFailed`: the port never opened (PORT_BUSY, PORT_UNAVAILABLE). */
+  | { outcome: 'interrupted'; serial?: string; step: PipelineStep; reason: string; openFailed?: string }
   /** Programmed and verified; its registration waits in the outbox; not locked yet. */
   | { outcome: 'waiting'; serial: string; reason: string };
 
@@ -168,10 +171,10 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
     throw new StepFailed({ outcome: 'failed', serial: serialOf(), step: name, reason });
   }
 
-  function skip(reason: string, serial?: string): never {
+  function skip(reason: string, serial?: string, alreadyDone = false): never {
     journal.recordStep(fob?.id ?? null, 'state-check', 'end', { decision: 'leave-alone', reason }, port);
     emit({ type: 'step', port, step: 'state-check', phase: 'end', serial: serial ?? serialOf(), detail: { decision: 'leave-alone', reason }, at: clock() });
-    throw new StepFailed({ outcome: 'skipped', serial: serial ?? serialOf(), reason });
+    throw new StepFailed({ outcome: 'skipped', serial: serial ?? serialOf(), reason, ...(alreadyDone ? { alreadyDone } : {}) });
   }
 
   /** Erases the seed of a fob being set aside; says in words whether that worked. */
@@ -262,10 +265,44 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
 
     // ---- state check: program, resume, leave alone, or explain ----------------------------
     let from: PipelineStep = 'assign-serial';
+    let refurbished = false;
+    /**
+     * Whether a serialised fob carrying `serial` is one to refurbish rather than resume or leave
+     * alone: this station finished it or verified it (so someone wiped it since), or set it aside
+     * because the backend refused its registration (the cause is at the backend: a key without
+     * the station role, a serial to revoke first; the fob was wiped when set aside), or never
+     * gave it a serial (another station's fob, or a journal lost) and no other fob of this
+     * journal carries that serial. A fob set aside for its own fault (codes that disagree, a
+     * seed it did not store) stays left alone.
+     */
+    const refurbishable = (rec: FobRecord, serial: string): boolean => {
+      if (rec.serial === null) {
+        const other = journal.findFobBySerial(serial);
+        return other === undefined || other.id === rec.id;
+      }
+      if (rec.serial !== serial) return false;
+      if (rec.outcome === 'done') return true;
+      if (rec.outcome === 'failed') return journal.latestRegistration(rec.id)?.status === 'rejected';
+      const live = journal.liveRegistration(rec.id);
+      return live !== undefined && (live.status === 'pending' || live.status === 'acknowledged');
+    };
     let heldSeedOnFob = false;
     let lockedBeforeAck = false;
     await step('state-check', async () => {
       if (!fob) throw new TypeError('no journal record after HELLO');
+      if (state === 'serialised' && hello.serial && refurbishable(fob, hello.serial)) {
+        // A seedless fob with a serial that this station finished or set aside, or never knew: a
+        // returned (or set-aside) fob wiped for refurbishment. It keeps its serial (WIPE does)
+        // and starts over with a new seed; the backend takes the new registration only when
+        // the serial's token was revoked or never registered (API.md "Refurbished fobs"), and
+        // sets the fob aside again, wiped, otherwise.
+        journal.refurbishFob(fob.id, hello.serial, batch);
+        fob = journal.getFob(fob.id);
+        journal.updateFob(fob.id, { port });
+        refurbished = true;
+        from = 'generate-seed';
+        return;
+      }
       if (known && fob.outcome === 'failed') {
         if (state === 'programmed' && hello.serial) {
           const wiped = await wipeForSetAside(hello.serial);
@@ -277,7 +314,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
       }
       if (state === 'locked') {
         if (known && fob.serial === hello.serial && stageAtLeast(fob.stage, 'registered')) {
-          if (fob.outcome === 'done') skip(`${fob.serial} is already provisioned (locked, registered): left alone`, fob.serial);
+          if (fob.outcome === 'done') skip(`${fob.serial} is already provisioned (locked, registered): left alone`, fob.serial, true);
           if (fob.stage === 'registered') journal.recordLocked(fob.id, fob.serial);
           resumed = true;
           from = 'activate';
@@ -297,7 +334,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
       }
       if (!known) {
         if (state === 'blank') return;
-        skip(`fob is ${state} with serial ${hello.serial ?? '(none)'} but this station has no record of it: left alone (refurbish it with the support tools)`, hello.serial);
+        skip(`fob is ${state} with serial ${hello.serial ?? '(none)'} but this station has no record of it: left alone (to refurbish it: fobkit wipe --revoke, then provision it again)`, hello.serial);
       }
       journal.updateFob(fob.id, { port });
       if (fob.serial && hello.serial && fob.serial !== hello.serial) {
@@ -330,7 +367,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
         return;
       }
       skip(`fob reports an unknown state '${state}': left alone`);
-    }, () => ({ detail: { state, journal: fob?.stage ?? null, resumeFrom: from, resumed }, commit: () => undefined }));
+    }, () => ({ detail: { state, journal: fob?.stage ?? null, resumeFrom: from, resumed, ...(refurbished ? { decision: 'refurbish' } : {}) }, commit: () => undefined }));
 
     const order: PipelineStep[] = ['assign-serial', 'generate-seed', 'journal-seed', 'set-time', 'set-serial', 'program-seed', 'verify', 'register', 'lock', 'activate', 'label'];
     const runs = (s: PipelineStep): boolean => order.indexOf(s) >= order.indexOf(from);
@@ -469,7 +506,7 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
     }, () => ({ detail: { labels: labels.path }, commit: () => journal.updateFob(f().id, { stage: 'done', outcome: 'done', labelWritten: true }) }));
 
     done = true;
-    return { outcome: 'done', serial, resumed, activationPending };
+    return { outcome: 'done', serial, resumed, activationPending, ...(refurbished ? { refurbished } : {}) };
   } catch (e) {
     if (e instanceof StepFailed) return e.result;
     const d = describeFobError(e);

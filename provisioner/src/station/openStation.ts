@@ -9,10 +9,12 @@ import type { StationConfig } from '../config/stationConfig.js';
 import { StationError } from '../errors.js';
 import { BackendClient, type RegistrationKey, type StationBackend } from '../backendApi/backendClient.js';
 import { StationJournal, type FobRecord } from '../journal/stationJournal.js';
+import { acquireJournalLock, type JournalLock } from '../journal/journalLock.js';
 import { BATCH_KEY_BYTES } from '../operations/generateSeed.js';
 import { LabelWriter } from './labelWriter.js';
 import { loadStationCredentials, type LoadedStationCredentials } from '../keys/loadStationCredentials.js';
 import { pinRegistrationKey, type PinnedRegistrationKey } from './pinRegistrationKey.js';
+import { checkStationRole } from './checkStationRole.js';
 import { SerialPool } from './serialPool.js';
 import { StationOutbox } from './stationOutbox.js';
 import { OfflineExportBackend, type OfflineExportOptions } from './offlineExportBackend.js';
@@ -65,7 +67,9 @@ export function reconcileReport(journal: StationJournal): ReconcileReport {
 export type OfflineStationOptions = Omit<OfflineExportOptions, 'journal' | 'batch'>;
 
 /**
- * @throws StationError (CONFIG_INVALID, JOURNAL_FAILED, REGISTRATION_KEY_MISMATCH) or
+ * The journal is locked for the station's life (journalLock.ts): a second station on the same
+ * journal is refused before it reads or writes anything.
+ * @throws StationError (CONFIG_INVALID, JOURNAL_FAILED, JOURNAL_BUSY, BACKEND_WRONG_ROLE, REGISTRATION_KEY_MISMATCH) or
  *   BackendError when the station cannot run.
  */
 export async function openStation(options: {
@@ -78,7 +82,17 @@ export async function openStation(options: {
   const { config } = options;
   const credentials = loadStationCredentials({ stationKey: config.stationKey, stationCert: config.stationCert, revocationList: config.revocationList });
   const batchKey = config.seedMode === 'derived' ? readBatchKey(config.batchKeyFile!) : undefined;
-  const journal = StationJournal.open({ path: config.journal, sync: config.journalSync, clock: options.clock });
+  let journal: StationJournal;
+  let journalLock: JournalLock | undefined;
+  try {
+    journalLock = acquireJournalLock(config.journal);
+    journal = StationJournal.open({ path: config.journal, sync: config.journalSync, clock: options.clock });
+  } catch (e) {
+    journalLock?.release();
+    credentials.privateKey.fill(0);
+    batchKey?.fill(0);
+    throw e;
+  }
   let offline: OfflineExportBackend | undefined;
   try {
     if (options.offlineExport) {
@@ -86,6 +100,8 @@ export async function openStation(options: {
       await offline.check();
     }
     const backend = offline ?? options.backend ?? new BackendClient({ baseUrl: config.backendUrl, apiKey: config.apiKey, timeoutMs: 5000, retry: { attempts: 2, baseDelayMs: 200, maxDelayMs: 1000 } });
+    // A key without the station role is refused here, before any fob is touched.
+    if (!offline) await checkStationRole(backend);
     const registrationKey = offline
       ? { ...offline.registrationKey, source: 'offline-export' as const, checkedWithBackend: true as const }
       : await pinRegistrationKey({ journal, backend, configured: { publicKey: config.registrationKey, kid: config.registrationKeyId } });
@@ -101,6 +117,7 @@ export async function openStation(options: {
         await outbox.stop();
         offline?.close();
         journal.close();
+        journalLock.release();
         credentials.privateKey.fill(0);
         batchKey?.fill(0);
       },
@@ -108,6 +125,7 @@ export async function openStation(options: {
   } catch (e) {
     offline?.close();
     journal.close();
+    journalLock.release();
     credentials.privateKey.fill(0);
     batchKey?.fill(0);
     throw e;

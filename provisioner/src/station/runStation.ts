@@ -19,7 +19,7 @@ export interface FobConnection {
 
 export type StationEvent =
   | ProvisionStepEvent
-  | { type: 'port'; port: string; state: 'attached' | 'detached' | 'open-failed'; reason?: string; at: number }
+  | { type: 'port'; port: string; state: 'attached' | 'detached' | 'open-failed'; reason?: string; code?: string; at: number }
   | { type: 'fob'; port: string; result: ProvisionOutcome; elapsed: number; at: number }
   | { type: 'outbox'; waitingRegistrations: number; waitingActivations: number; lastError?: string; at: number };
 
@@ -100,9 +100,11 @@ export async function runStation(o: RunStationOptions): Promise<StationSummary> 
     try {
       conn = await o.connect(port, abort.signal);
     } catch (e) {
-      const reason = `cannot open ${port}: ${(e as Error).message}`;
-      emit({ type: 'port', port, state: 'open-failed', reason, at: clock() });
-      return finish(port, { outcome: 'interrupted', step: 'hello', reason }, t0);
+      // The transport's message already names the port and why (PORT_BUSY names the holder).
+      const reason = (e as Error).message;
+      const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'PORT_UNAVAILABLE';
+      emit({ type: 'port', port, state: 'open-failed', reason, code, at: clock() });
+      return finish(port, { outcome: 'interrupted', step: 'hello', reason, openFailed: code }, t0);
     }
     let result: ProvisionOutcome;
     try {

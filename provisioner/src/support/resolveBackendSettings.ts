@@ -1,6 +1,7 @@
 /**
  * Where support and QA commands find the backend: command-line flags, then the environment
- * (FOBKIT_BACKEND_URL, FOBKIT_API_KEY or FOBKIT_API_KEY_FILE, FOBKIT_STATION_KEY), then the
+ * (FOBKIT_BACKEND_URL, FOBKIT_API_KEY or FOBKIT_API_KEY_FILE, FOBKIT_STATION_KEY,
+ * FOBKIT_REVOCATION_LIST), then the
  * station config file through the station's own loader (`--config PATH`, FOBKIT_CONFIG or
  * ./fobkit.config.json), so a support desk can share the station's file format.
  */
@@ -13,6 +14,8 @@ export interface BackendSettingsInput {
   apiKey?: string;
   apiKeyFile?: string;
   stationKey?: string;
+  /** The revocation list a station session hands the fob (every session sends the newest one the station has). */
+  revocationList?: string;
   config?: string;
   env?: Readonly<Record<string, string | undefined>>;
   cwd?: string;
@@ -22,6 +25,7 @@ export interface BackendSettings {
   backendUrl: string;
   apiKey: string;
   stationKey?: string;
+  revocationList?: string;
 }
 
 /** Thrown when no API key or a bad value is found; the message says where to give it. */
@@ -47,12 +51,13 @@ export function resolveBackendSettings(i: BackendSettingsInput): BackendSettings
   const keyFile = i.apiKeyFile || e('FOBKIT_API_KEY_FILE');
   let apiKey = i.apiKey || (i.apiKeyFile ? readKey(resolve(cwd, i.apiKeyFile)) : undefined) || e('FOBKIT_API_KEY') || (keyFile ? readKey(resolve(cwd, keyFile)) : undefined);
   let stationKey = i.stationKey || e('FOBKIT_STATION_KEY');
+  let revocationList = i.revocationList || e('FOBKIT_REVOCATION_LIST');
   const configPath = i.config || e('FOBKIT_CONFIG');
   const hasConfig = configPath !== undefined || existsSync(resolve(cwd, DEFAULT_CONFIG_FILE));
-  if ((!backendUrl || !apiKey || !stationKey) && hasConfig) {
+  if ((!backendUrl || !apiKey || !stationKey || !revocationList) && hasConfig) {
     // The station's loader insists on a station key; support only needs one for some commands,
     // so a missing one is filled with a sentinel on a second try (flags beat the file).
-    const load = (fill: boolean) => loadStationConfig({ configPath, cwd, env, flags: { backendUrl, apiKey, stationKey: stationKey ?? (fill ? SENTINEL : undefined) } }).config;
+    const load = (fill: boolean) => loadStationConfig({ configPath, cwd, env, flags: { backendUrl, apiKey, stationKey: stationKey ?? (fill ? SENTINEL : undefined), revocationList } }).config;
     try {
       let config;
       try {
@@ -64,6 +69,7 @@ export function resolveBackendSettings(i: BackendSettingsInput): BackendSettings
       backendUrl = config.backendUrl;
       apiKey = config.apiKey;
       if (!config.stationKey.endsWith(SENTINEL)) stationKey = config.stationKey;
+      revocationList = config.revocationList;
     } catch (e) {
       throw new SettingsError((e as Error).message);
     }
@@ -76,5 +82,5 @@ export function resolveBackendSettings(i: BackendSettingsInput): BackendSettings
     throw new SettingsError(`'${backendUrl}' is not an http(s) URL (--backend-url or FOBKIT_BACKEND_URL)`);
   }
   if (!apiKey) throw new SettingsError('no API key: give --api-key (or --api-key-file), FOBKIT_API_KEY, or apiKey in fobkit.config.json');
-  return { backendUrl: backendUrl.replace(/\/+$/, ''), apiKey, ...(stationKey ? { stationKey: resolve(cwd, stationKey) } : {}) };
+  return { backendUrl: backendUrl.replace(/\/+$/, ''), apiKey, ...(stationKey ? { stationKey: resolve(cwd, stationKey) } : {}), ...(revocationList ? { revocationList: resolve(cwd, revocationList) } : {}) };
 }

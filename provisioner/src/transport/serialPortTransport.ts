@@ -3,10 +3,14 @@
  * with node-serialport. Raw 8N1 at the configured baud rate (CDC-ACM ignores it; a real UART
  * would not). A port that goes away (cable pulled, pty closed) closes with a `disconnected`
  * TransportError; our own close() is silent.
+ *
+ * The port is opened exclusively (portLock.ts): a port another process holds is refused with
+ * PORT_BUSY naming the holder; one that cannot be opened otherwise is PORT_UNAVAILABLE.
  */
 import { SerialPort } from 'serialport';
 import { TransportError, type Transport } from '@fobkit/protocol/client';
 import { pollerDirectBinding } from './pollerDirectBinding.js';
+import { isPortLockRefusal, portBusyError, portUnavailableError } from './portLock.js';
 
 export interface SerialPortTransportOptions {
   path: string;
@@ -25,7 +29,7 @@ export class SerialPortTransport implements Transport {
   constructor(options: SerialPortTransportOptions) {
     if (typeof options.path !== 'string' || options.path.length === 0) throw new TypeError('path is required');
     this.description = options.path;
-    this.port = new SerialPort({ binding: pollerDirectBinding, path: options.path, baudRate: options.baudRate ?? 115_200, autoOpen: false, lock: false });
+    this.port = new SerialPort({ binding: pollerDirectBinding, path: options.path, baudRate: options.baudRate ?? 115_200, autoOpen: false, lock: true });
     this.port.on('data', (chunk: Buffer) => {
       const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       for (const l of [...this.dataListeners]) l(bytes);
@@ -48,10 +52,11 @@ export class SerialPortTransport implements Transport {
     for (const l of [...this.closeListeners]) l(error);
   }
 
+  /** @throws BusyError PORT_BUSY when another process holds the port; StationError PORT_UNAVAILABLE when it cannot be opened. */
   open(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.port.open((err) => {
-        if (err) reject(new TransportError('disconnected', `cannot open ${this.description}: ${err.message}`, { cause: err }));
+        if (err) reject(isPortLockRefusal(err) ? portBusyError(this.description, err) : portUnavailableError(this.description, err));
         else resolve();
       });
     });

@@ -32,9 +32,9 @@ export function withBackendOptions<T>(y: Argv<T>): Argv<T & BackendArgs> {
     .option('json', { type: 'boolean', default: false, describe: 'one JSON object on stdout' }) as unknown as Argv<T & BackendArgs>;
 }
 
-export function backendSettings(a: BackendArgs & { stationKey?: string }): BackendSettings {
+export function backendSettings(a: BackendArgs & { stationKey?: string; revocationList?: string }): BackendSettings {
   try {
-    return resolveBackendSettings({ backendUrl: a.backendUrl, apiKey: a.apiKey, apiKeyFile: a.apiKeyFile, config: a.config, stationKey: a.stationKey });
+    return resolveBackendSettings({ backendUrl: a.backendUrl, apiKey: a.apiKey, apiKeyFile: a.apiKeyFile, config: a.config, stationKey: a.stationKey, revocationList: a.revocationList });
   } catch (e) {
     if (e instanceof SettingsError) throw new CliError('CONFIG_INVALID', e.message, EXIT_USAGE, { cause: e });
     throw e;
@@ -71,13 +71,14 @@ export async function withBackend<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Opens the fob on `path` (a serial port or a simulator's pty). */
+/** Opens the fob on `path` (a serial port or a simulator's pty), exclusively (transport/portLock.ts). */
 export async function openFob(path: string, timeoutMs = 2000): Promise<{ fob: FobSession; close(): Promise<void> }> {
   const transport = new SerialPortTransport({ path });
   try {
     await transport.open();
   } catch (e) {
-    throw new CliError('PORT_UNAVAILABLE', e instanceof Error ? e.message : String(e), EXIT_UNAVAILABLE, { cause: e });
+    // PORT_BUSY (another process holds it, named when known) or PORT_UNAVAILABLE.
+    throw new CliError(isStationError(e, 'PORT_BUSY') ? 'PORT_BUSY' : 'PORT_UNAVAILABLE', e instanceof Error ? e.message : String(e), EXIT_UNAVAILABLE, { cause: e });
   }
   const fob = new FobSession({ transport, timeoutMs });
   return {
@@ -89,11 +90,15 @@ export async function openFob(path: string, timeoutMs = 2000): Promise<{ fob: Fo
   };
 }
 
-/** The station key for session commands (--fix clock, wipe). */
-export function stationCredentials(path: string | undefined, why: string): LoadedStationCredentials {
+/**
+ * The station key for session commands (--fix clock, wipe), with the newest revocation list the
+ * station has (`--revocation-list`, FOBKIT_REVOCATION_LIST or revocationList in the config): every
+ * session hands it to the fob, which keeps it when newer than its own (SPEC.md "Secure session").
+ */
+export function stationCredentials(path: string | undefined, why: string, revocationList?: string): LoadedStationCredentials {
   if (!path) throw new CliError('NO_STATION_KEY', `${why} needs the station key: give --station-key PATH (FOBKIT_STATION_KEY or stationKey in fobkit.config.json)`, EXIT_USAGE);
   try {
-    return loadStationCredentials({ stationKey: path });
+    return loadStationCredentials({ stationKey: path, ...(revocationList ? { revocationList } : {}) });
   } catch (e) {
     if (isStationError(e)) throw new CliError(e.code, e.message, EXIT_USAGE, { cause: e });
     throw e;

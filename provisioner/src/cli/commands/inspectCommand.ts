@@ -15,6 +15,7 @@ interface InspectArgs extends BackendArgs {
   fix?: 'server' | 'clock';
   release: boolean;
   stationKey?: string;
+  revocationList?: string;
   maxOffset: number;
 }
 
@@ -45,7 +46,7 @@ async function choosePort(port: string | undefined): Promise<string> {
 
 async function runInspect(a: ArgumentsCamelCase<InspectArgs>): Promise<void> {
   const settings = backendSettings(a);
-  const station = a.fix === 'clock' ? stationCredentials(settings.stationKey, '--fix clock') : undefined;
+  const station = a.fix === 'clock' ? stationCredentials(settings.stationKey, '--fix clock', settings.revocationList) : undefined;
   const port = await choosePort(a.port);
   const backend = supportClient(settings);
   const { fob, close } = await openFob(port);
@@ -77,6 +78,7 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
       .option('fix', { type: 'string', choices: ['server', 'clock'], describe: 'on a drifted clock: server = resync the backend; clock = reset the fob clock and resync' })
       .option('release', { type: 'boolean', default: false, describe: 'check a quarantined fob, returning it to stock when its code matches' })
       .option('station-key', { type: 'string', describe: 'station key file, for --fix clock (FOBKIT_STATION_KEY)' })
+      .option('revocation-list', { type: 'string', describe: 'revocation list handed to the fob in the --fix clock session (FOBKIT_REVOCATION_LIST)' })
       .option('max-offset', { type: 'number', default: 90, describe: 'seconds of clock offset above which the clock counts as drifted' }) as unknown as Argv<InspectArgs>,
   handler: runInspect,
 };

@@ -3,8 +3,9 @@
  * every fob on the given ports, in parallel, keeping its journal so that a station killed at any
  * moment resumes where it was. Live display for people, `--json` (one event per line) for
  * machines, a summary at the end. Exit codes: 0 every fob done (or already done), 1 some fob
- * failed / was interrupted / waits for the backend, 2 bad usage or configuration, 3 could not
- * run (journal, backend key, no port).
+ * failed / was set aside / left alone for support / was interrupted / waits for the backend,
+ * 2 bad usage or configuration (a key without the station role), 3 could not run (journal busy
+ * or broken, backend unreachable, a port missing, no port could be opened).
  */
 import { readFile } from 'node:fs/promises';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
@@ -15,6 +16,7 @@ import { isStationError } from '../../errors.js';
 import { runStation, type StationEvent, type StationSummary } from '../../station/runStation.js';
 import { openStation, type OfflineStationOptions } from '../../station/openStation.js';
 import { parseSerialRange } from '../../station/offlineExportBackend.js';
+import { presentPaths } from '../../station/listFobPorts.js';
 import { connectFob } from '../../transport/connectFob.js';
 import type { PipelineStep } from '../../operations/pipelineSteps.js';
 import type { StepPhase } from '../../operations/provisionFob.js';
@@ -115,8 +117,15 @@ function cpuSecondsSince(start: NodeJS.CpuUsage): number {
   return (d.user + d.system) / 1e6;
 }
 
-function exitCodeOf(s: StationSummary): number {
-  return s.failed + s.interrupted + s.waiting > 0 || s.waitingRegistrations > 0 ? EXIT_NEGATIVE : EXIT_OK;
+/**
+ * 0 only when every fob is done or was already provisioned by this station; a fob set aside,
+ * left alone for support (a wiped fob this station cannot take back, a foreign one) or not
+ * finished is 1; no port could be opened at all (busy, gone) is 3: the run could not run.
+ */
+export function exitCodeOf(s: StationSummary): number {
+  if (s.results.length > 0 && s.results.every((r) => r.result.outcome === 'interrupted' && r.result.openFailed)) return EXIT_UNAVAILABLE;
+  const leftForSupport = s.results.filter((r) => r.result.outcome === 'skipped' && !r.result.alreadyDone).length;
+  return s.failed + s.interrupted + s.waiting + leftForSupport > 0 || s.waitingRegistrations > 0 ? EXIT_NEGATIVE : EXIT_OK;
 }
 
 async function runProvision(args: ArgumentsCamelCase<ProvisionArgs>): Promise<void> {
@@ -132,6 +141,12 @@ async function runProvision(args: ArgumentsCamelCase<ProvisionArgs>): Promise<vo
   if (args.ports === 'auto' && explicit.length) throw new CliError('USAGE', 'give either --port PATH (repeatable) or --ports auto, not both', EXIT_USAGE);
   if (args.ports !== 'auto' && explicit.length === 0) throw new CliError('USAGE', 'no port: give --port PATH (repeatable) or --ports auto', EXIT_USAGE);
   if (args.count !== undefined && (!Number.isInteger(args.count) || args.count < 1)) throw new CliError('USAGE', '--count must be a positive integer', EXIT_USAGE);
+  const twice = explicit.find((p, i) => explicit.indexOf(p) !== i);
+  if (twice !== undefined) throw new CliError('USAGE', `--port ${twice} is given twice`, EXIT_USAGE);
+  // A mistyped port is refused once, before the journal or the backend is touched (with --watch
+  // a port may appear later: it is waited for instead).
+  const missing = args.watch ? [] : explicit.filter((p) => presentPaths([p]).length === 0);
+  if (missing.length) throw new CliError('PORT_UNAVAILABLE', `no such port: ${missing.join(', ')} (is the fob plugged in, the simulator running, the path typed right? --watch waits for it)`, EXIT_UNAVAILABLE);
 
   const offlineExport = await offlineExportOptions(args);
   let loaded;
@@ -151,7 +166,7 @@ async function runProvision(args: ArgumentsCamelCase<ProvisionArgs>): Promise<vo
     station = await openStation({ config, ...(offlineExport ? { offlineExport } : {}) });
   } catch (e) {
     if (offlineExport?.protection?.kind === 'psk') offlineExport.protection.key.fill(0);
-    if (isStationError(e, 'CONFIG_INVALID')) throw new CliError('CONFIG_INVALID', e.message, EXIT_USAGE, { cause: e });
+    if (isStationError(e, 'CONFIG_INVALID') || isStationError(e, 'BACKEND_WRONG_ROLE')) throw new CliError(e.code, e.message, EXIT_USAGE, { cause: e });
     if (isStationError(e)) throw new CliError(e.code, e.message, EXIT_UNAVAILABLE, { cause: e });
     throw e;
   }
@@ -177,7 +192,7 @@ async function runProvision(args: ArgumentsCamelCase<ProvisionArgs>): Promise<vo
   };
 
   if (json) {
-    out({ event: 'start', journal: config.journal, labels: config.labels, batch: config.batch, seedMode: config.seedMode, profile: config.profile, registrationKey: { kid: station.registrationKey.kid, source: station.registrationKey.source, checkedWithBackend: station.registrationKey.checkedWithBackend }, ...(station.offlineExport ? { offlineExport: { file: station.offlineExport.file, protection: offlineExport?.protection?.kind ?? 'plaintext' } } : {}), station: { id: station.credentials.stationId, name: station.credentials.stationName } });
+    out({ event: 'start', pid: process.pid, journal: config.journal, labels: config.labels, batch: config.batch, seedMode: config.seedMode, profile: config.profile, registrationKey: { kid: station.registrationKey.kid, source: station.registrationKey.source, checkedWithBackend: station.registrationKey.checkedWithBackend }, ...(station.offlineExport ? { offlineExport: { file: station.offlineExport.file, protection: offlineExport?.protection?.kind ?? 'plaintext' } } : {}), station: { id: station.credentials.stationId, name: station.credentials.stationName } });
     out({ event: 'reconcile', unfinished: r.unfinished, waitingRegistrations: r.waitingRegistrations, waitingActivations: r.waitingActivations, freeSerials: r.freeSerials });
   } else {
     permanent(`fobkit provision: station ${station.credentials.stationName} (#${station.credentials.stationId}), batch ${config.batch}, ${config.profile.algorithm}/${config.profile.digits} digits/${config.profile.period}s, ${config.seedMode} seeds, journal ${config.journal}`);

@@ -16,6 +16,7 @@ interface WipeArgs extends BackendArgs {
   serial: string;
   yes: boolean;
   stationKey?: string;
+  revocationList?: string;
   revoke: boolean;
 }
 
@@ -24,14 +25,18 @@ async function runWipe(a: ArgumentsCamelCase<WipeArgs>): Promise<void> {
   if (!a.yes) throw new CliError('CONFIRMATION_REQUIRED', `wiping erases ${serial}'s seed for good: add --yes to confirm`, EXIT_USAGE);
   const settings = a.revoke ? backendSettings(a) : undefined;
   let stationKey = a.stationKey ?? process.env['FOBKIT_STATION_KEY'];
-  if (!stationKey) {
+  let revocationList = a.revocationList ?? process.env['FOBKIT_REVOCATION_LIST'];
+  if (!stationKey || !revocationList) {
     try {
-      stationKey = resolveBackendSettings({ config: a.config, apiKey: 'unused' }).stationKey;
+      const fromConfig = resolveBackendSettings({ config: a.config, apiKey: 'unused', stationKey, revocationList });
+      stationKey ??= fromConfig.stationKey;
+      revocationList ??= fromConfig.revocationList;
     } catch {
-      stationKey = undefined;
+      // no usable config file: the flags and the environment are all there is
     }
   }
-  const station = stationCredentials(stationKey, 'wipe');
+  // The session hands the fob the newest revocation list the station has, as provisioning does.
+  const station = stationCredentials(stationKey, 'wipe', revocationList);
   const { fob, close } = await openFob(a.port);
   let r;
   try {
@@ -63,6 +68,7 @@ export const wipeCommand: CommandModule<object, WipeArgs> = {
       .option('serial', { type: 'string', demandOption: true, describe: "the fob's serial, as printed on it (must match the fob)" })
       .option('yes', { type: 'boolean', default: false, describe: 'confirm: the seed is erased for good' })
       .option('station-key', { type: 'string', describe: 'station key file (FOBKIT_STATION_KEY)' })
+      .option('revocation-list', { type: 'string', describe: 'revocation list handed to the fob in the session (FOBKIT_REVOCATION_LIST; default: the config\'s revocationList)' })
       .option('revoke', { type: 'boolean', default: false, describe: 'also revoke the fob on the backend' })
       .option('backend-url', { type: 'string', describe: 'backend base URL, for --revoke' })
       .option('api-key', { type: 'string', describe: 'support API key, for --revoke' })
