@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { MessageType, WireErrorCode, CLOCK_SET_MARGIN_SECONDS, LOST_CLOCK_MAX_GAP_SECONDS } from '@fobkit/protocol/wire';
 import { createRevocationList, generateSigningKeyPair, issueStationCertificate, type StationCredentials } from '@fobkit/protocol/session';
 import { generateTotp } from '@fobkit/protocol/otp';
@@ -95,6 +96,23 @@ describe('clock guard: SET_TIME on a locked fob', () => {
     station.dropSession();
     expect(await station.request(MessageType.SET_TIME, { time: T0 + 1 }, { secure: false })).toMatchObject({ ok: false, error: { name: 'AUTH_REQUIRED' } });
   });
+});
+
+describe('clock guard: the cases of protocol/vectors/clock-guard.json', () => {
+  interface GuardCase { note: string; clockValid: boolean; clockRef: { time: number; counter: number }; timeFloor: number; rtcCounter: number; rtcNow: number; time: number; accept: boolean }
+  const file = JSON.parse(readFileSync(new URL('../../../protocol/vectors/clock-guard.json', import.meta.url), 'utf8')) as { source: string; cases: GuardCase[] };
+
+  it('has a source and both outcomes', () => {
+    expect(file.source).toMatch(/SPEC.md "Clock guard"/);
+    expect(new Set(file.cases.map((c) => c.accept))).toEqual(new Set([true, false]));
+  });
+
+  for (const c of file.cases) {
+    it(c.note, () => {
+      const judged = judgeLockedSetTime({ record: { clockRef: c.clockRef, timeFloor: c.timeFloor }, rtcValid: c.clockValid, rtcCounter: c.rtcCounter, rtcNow: c.rtcNow, time: c.time });
+      expect(judged.ok).toBe(c.accept);
+    });
+  }
 });
 
 describe('clock guard: a lost clock on a locked fob', () => {
