@@ -134,6 +134,29 @@ describe('clock guard: a lost clock on a locked fob', () => {
     expect(await station.request(MessageType.CODE_NOW, {})).toMatchObject({ ok: true, body: { code: generateTotp({ secret: SECRET, time: T0 + 3600 }) } });
   });
 
+  for (const [name, cut, after] of [['before the record is complete', { phase: 'program' as const, bytes: 40 }, false], ['just after the last byte', { phase: 'program' as const, bytes: 1 << 20 }, true]] as const) {
+    it(`a power cut while a lost clock is being set (${name}) leaves the clock lost and judged the same way again`, async () => {
+      const { station, fob, factory } = await locked();
+      fob.drainBattery(0);
+      fob.replaceBattery();
+      await station.openSession(factory.station);
+      const generation = fob.fob.flashGeneration;
+      fob.cutPowerAtNextWrite(cut);
+      // The fob goes dark mid-write: no answer will come (as in test/sim-power-cut.test.ts).
+      station.request(MessageType.SET_TIME, { time: T0 + 600 }).catch(() => {});
+      await fob.endpoint.idle();
+      expect(fob.fob.powered).toBe(false);
+      station.cancelAll();
+      fob.restart();
+      expect(fob.fob.flashGeneration).toBe(after ? generation + 1 : generation);
+      expect(fob.status()).toMatchObject({ timeValid: false, state: 'locked' });
+      expect(fob.fob.timeFloor).toBe(T0);
+      await station.openSession(factory.station);
+      expect(await station.request(MessageType.SET_TIME, { time: T0 + LOST_CLOCK_MAX_GAP_SECONDS + 1 })).toMatchObject({ ok: false, error: { name: 'TIME_JUMP' } });
+      expect(await station.request(MessageType.SET_TIME, { time: T0 + 600 })).toMatchObject({ ok: true });
+    });
+  }
+
   it('the reference and the floor survive a power cycle (they are in flash)', async () => {
     const { station, fob, factory } = await locked();
     expect(fob.fob.timeFloor).toBe(T0);
