@@ -15,7 +15,7 @@ import {
 } from '@fobkit/protocol/session';
 import { decodeFrame, decodeRequest, decodeResponse, encodeFrameHeader, encodeRequest, MessageType } from '@fobkit/protocol/wire';
 
-const vector = JSON.parse(readFileSync(new URL('../protocol/src/session/vectors/handshake-v1.json', import.meta.url), 'utf8'));
+const vector = JSON.parse(readFileSync(new URL('../protocol/vectors/handshake.json', import.meta.url), 'utf8'));
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
 const h = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const { inputs: i, outputs: o } = vector;

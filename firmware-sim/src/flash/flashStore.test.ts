@@ -75,6 +75,7 @@ describe('fob record encoding', () => {
     state: 'locked', serial: 'FK00000013', devicePublicKey: new Uint8Array(32).fill(3), devicePrivateKey: new Uint8Array(32).fill(4),
     seed: { secret: secret.slice(), algorithm: 'sha256', digits: 8, period: 30, t0: 0, check: new Uint8Array(8).fill(5) },
     wipes: 2, failedAuthTotal: 7, failedAuthStreak: 1, crl: Uint8Array.of(1, 2, 3), crlSeq: 4, flashRecovered: false,
+    timeFloor: 1_800_000_000, clockRef: { time: 1_800_000_123.5, counter: 4321.25 },
   });
 
   it('round-trips and never holds the seed or the device key in the clear', () => {

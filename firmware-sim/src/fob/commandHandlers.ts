@@ -9,6 +9,7 @@ import { constantTimeEqual, generateTotp, totpStep, MIN_SECRET_BYTES, MAX_SECRET
 import { parseSerial } from '@fobkit/protocol/serial';
 import { seedCheck } from '@fobkit/protocol/wire';
 import type { FobRecord } from './fobRecord.js';
+import { judgeLockedSetTime } from './clockGuard.js';
 
 export type WireErrorName =
   | 'BAD_FRAME'
@@ -23,7 +24,8 @@ export type WireErrorName =
   | 'INVALID_ARGUMENT'
   | 'SCHEMA_MISMATCH'
   | 'CLOCK_INVALID'
-  | 'REPLAYED';
+  | 'REPLAYED'
+  | 'TIME_JUMP';
 
 export interface CommandError {
   ok: false;
@@ -50,6 +52,8 @@ export interface CommandContext {
   rtcValid: boolean;
   /** The RTC reading now (meaningless when `rtcValid` is false). */
   rtcNow: number;
+  /** The RTC's free-running counter now (SPEC.md "Clock guard"). */
+  rtcCounter: number;
 }
 
 const fail = (error: WireErrorName, msg: string): CommandError => ({ ok: false, error, msg });
@@ -77,13 +81,21 @@ export function handleSetSerial(ctx: CommandContext, req: { serial: unknown }): 
   return { ok: true, response: { serial, state: 'serialised' }, next: { ...r, state: 'serialised', serial } };
 }
 
-/** SET_TIME: open before lock; a locked fob needs a session, so nobody can make it show future codes. */
+/**
+ * SET_TIME: open before lock. A locked fob needs a session and its clock guard's consent (SPEC.md
+ * "Clock guard"): drift corrections only, so that no station can make it show future codes.
+ */
 export function handleSetTime(ctx: CommandContext, req: { time: unknown }): CommandResult<{ previous: number; time: number }> {
-  if (ctx.record.state === 'locked' && !ctx.authenticated) return fail('AUTH_REQUIRED', 'no-session: a locked fob accepts SET_TIME only in the secure session');
+  const r = ctx.record;
+  if (r.state === 'locked' && !ctx.authenticated) return fail('AUTH_REQUIRED', 'no-session: a locked fob accepts SET_TIME only in the secure session');
   const { time } = req;
   // 2^32 s is year 2106: the fob's 32-bit seconds counter.
   if (typeof time !== 'number' || !Number.isFinite(time) || time < 0 || time >= 2 ** 32) return fail('INVALID_ARGUMENT', 'time must be Unix seconds within 0..2^32');
-  return { ok: true, response: { previous: Math.min(2 ** 32 - 1, Math.max(0, ctx.rtcNow)), time }, setTime: time };
+  const response = { previous: Math.min(2 ** 32 - 1, Math.max(0, ctx.rtcNow)), time };
+  if (r.state !== 'locked') return { ok: true, response, setTime: time };
+  const judged = judgeLockedSetTime({ record: r, rtcValid: ctx.rtcValid, rtcNow: ctx.rtcNow, rtcCounter: ctx.rtcCounter, time });
+  if (!judged.ok) return fail('TIME_JUMP', judged.msg);
+  return { ok: true, response, setTime: time, ...(judged.clockRef ? { next: { ...r, clockRef: judged.clockRef } } : {}) };
 }
 
 export interface ProgramSeedRequest {
@@ -149,7 +161,9 @@ export function handleLock(ctx: CommandContext, req: { serial: unknown }): Comma
   if (r.state === 'locked') return { ok: true, response: { state: 'locked' } };
   if (r.state !== 'programmed') return fail('BAD_STATE', `LOCK needs state programmed, fob is ${r.state}`);
   if (!ctx.rtcValid) return fail('CLOCK_INVALID', 'clock-invalid: set the clock before locking, a locked fob with no time shows no codes');
-  return { ok: true, response: { state: 'locked' }, next: { ...r, state: 'locked' } };
+  // The clock guard's reference: from now on SET_TIME corrects drift only.
+  const clockRef = { time: ctx.rtcNow, counter: ctx.rtcCounter };
+  return { ok: true, response: { state: 'locked' }, next: { ...r, state: 'locked', clockRef, timeFloor: Math.max(r.timeFloor, Math.floor(ctx.rtcNow)) } };
 }
 
 /** WIPE (serial + "WIPE" confirmation): programmed/locked → serialised, seed erased, serial kept, wipes counted. */
@@ -160,7 +174,7 @@ export function handleWipe(ctx: CommandContext, req: { serial: unknown; confirm:
   if (typeof req.serial !== 'string' || req.serial !== r.serial) return fail('INVALID_ARGUMENT', 'WIPE must carry this fob\'s serial as confirmation');
   if (r.state !== 'programmed' && r.state !== 'locked') return fail('BAD_STATE', `WIPE needs state programmed or locked, fob is ${r.state}`);
   const wipes = r.wipes + 1;
-  return { ok: true, response: { state: 'serialised', wipes }, next: { ...r, state: 'serialised', seed: null, wipes } };
+  return { ok: true, response: { state: 'serialised', wipes }, next: { ...r, state: 'serialised', seed: null, wipes, clockRef: null } };
 }
 
 /** The code and step for `time` from the record's seed. */

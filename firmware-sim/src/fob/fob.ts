@@ -6,6 +6,7 @@
  */
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { generateSealKeyPair } from '@fobkit/protocol/session';
+import { TIME_FLOOR_PERSIST_SECONDS } from '@fobkit/protocol/wire';
 import { SimError, isSimError } from '../errors.js';
 import type { RandomBytes } from '../_types.js';
 import type { SimulationClock } from '../clock/simulationClock.js';
@@ -171,7 +172,7 @@ export class Fob {
       const { privateKey, publicKey } = generateSealKeyPair(this.randomBytes);
       record = {
         state: 'blank', serial: null, devicePublicKey: publicKey, devicePrivateKey: privateKey, seed: null,
-        wipes: 0, failedAuthTotal: 0, failedAuthStreak: 0, crl: null, crlSeq: 0, flashRecovered: recovered,
+        wipes: 0, failedAuthTotal: 0, failedAuthStreak: 0, crl: null, crlSeq: 0, flashRecovered: recovered, timeFloor: 0, clockRef: null,
       };
       this.record = record;
       this.poweredOn = true;
@@ -244,7 +245,7 @@ export class Fob {
 
   private context(authenticated: boolean): CommandContext {
     const now = this.tick();
-    return { record: this.record, authenticated, rtcValid: this.rtc.valid, rtcNow: this.rtc.read(now) };
+    return { record: this.record, authenticated, rtcValid: this.rtc.valid, rtcNow: this.rtc.read(now), rtcCounter: this.rtc.counter(now) };
   }
 
   /**
@@ -268,14 +269,16 @@ export class Fob {
     }
     if ((cmd.name === 'CALCULATE' || cmd.name === 'CODE_NOW') && result.ok) await time.spend(this.timing.hmacMs);
     if (!result.ok) return result;
-    if (result.setTime !== undefined) {
-      this.rtc.set(result.setTime, this.clock.now());
-      this.hardwareChanged();
-    }
+    // The record first: a SET_TIME whose new clock reference does not reach flash leaves the clock
+    // as it was (and a torn write leaves the lost clock lost, to be judged the same way again).
     if (result.next) {
       const failure = await this.commit(result.next, time);
       if (failure) return failure;
       if (result.next.state !== ctx.record.state) this.emit({ type: 'state', state: result.next.state, serial: result.next.serial });
+    }
+    if (result.setTime !== undefined) {
+      this.rtc.set(result.setTime, this.clock.now());
+      this.hardwareChanged();
     }
     return result;
   }
@@ -346,15 +349,38 @@ export class Fob {
     return authRetryAfterMs(this.record.failedAuthStreak, this.lastAuthFailureAt, this.clock.now());
   }
 
-  /** Counts a failed authentication in flash. @throws SimError POWER_CUT. */
-  async recordAuthFailure(time?: ModelledTime): Promise<void> {
-    this.lastAuthFailureAt = this.clock.now();
-    await this.commit({ ...this.record, failedAuthTotal: this.record.failedAuthTotal + 1, failedAuthStreak: this.record.failedAuthStreak + 1 }, time);
+  /**
+   * Writes what one BEGIN_SESSION taught the fob, in one commit (written only when something
+   * changed): a newer revocation list (kept even when the session is refused), the failed
+   * authentication counters or the end of a streak, and the time floor (SPEC.md "Clock guard"),
+   * raised to the list's `iat`, and on success to the certificate's `nbf` and, on a locked fob
+   * with a running clock, to the clock. @throws SimError POWER_CUT.
+   */
+  async recordHandshake(o: { ok: boolean; crl?: { seq: number; bytes: Uint8Array; issuedAt: number }; notBefore?: number }, time?: ModelledTime): Promise<void> {
+    const r = this.record;
+    let next: FobRecord = r;
+    const floors = [r.timeFloor];
+    if (o.crl && o.crl.seq > r.crlSeq) {
+      next = { ...next, crl: o.crl.bytes.slice(), crlSeq: o.crl.seq };
+      floors.push(o.crl.issuedAt);
+    }
+    if (o.ok) {
+      if (o.notBefore !== undefined) floors.push(o.notBefore);
+      const now = this.tick();
+      if (r.state === 'locked' && this.rtc.valid) floors.push(this.rtc.read(now));
+      if (r.failedAuthStreak > 0) next = { ...next, failedAuthStreak: 0 };
+    } else {
+      this.lastAuthFailureAt = this.clock.now();
+      next = { ...next, failedAuthTotal: r.failedAuthTotal + 1, failedAuthStreak: r.failedAuthStreak + 1 };
+    }
+    const timeFloor = Math.min(0xffff_ffff, Math.floor(Math.max(...floors)));
+    if (timeFloor !== r.timeFloor) next = { ...next, timeFloor };
+    if (next !== r) await this.commit(next, time);
   }
 
-  /** A successful authentication ends the streak (written only when there was one). */
-  async recordAuthSuccess(time?: ModelledTime): Promise<void> {
-    if (this.record.failedAuthStreak > 0) await this.commit({ ...this.record, failedAuthStreak: 0 }, time);
+  /** The fob's time floor (SPEC.md "Clock guard"): whole Unix seconds true time is known to be past. */
+  get timeFloor(): number {
+    return this.record.timeFloor;
   }
 
   /** Stores a newer revocation list (its sequence number already checked by the session layer). */
@@ -381,9 +407,27 @@ export class Fob {
     if (this.battery.press(now)) this.batteryDied(now);
     else this.display.wake(now);
     this.hardwareChanged();
+    this.persistTimeFloor(now);
     const view = this.readDisplay();
     this.emit({ type: 'press', view });
     return view;
+  }
+
+  /**
+   * A locked fob writes down the time it has reached, at most once a day (on a press, when it is
+   * awake anyway): the floor bounds how far a lost clock may later be set (SPEC.md "Clock guard").
+   * A write that fails is simply tried again at the next press.
+   */
+  private persistTimeFloor(trueNow: number): void {
+    const r = this.record;
+    if (r.state !== 'locked' || !this.rtc.valid || !this.poweredOn) return;
+    const t = Math.floor(this.rtc.read(trueNow));
+    if (t < r.timeFloor + TIME_FLOOR_PERSIST_SECONDS || t > 0xffff_ffff) return;
+    try {
+      this.commitSync({ ...r, timeFloor: t });
+    } catch (e) {
+      if (!isSimError(e, 'FLASH_FULL') && !isSimError(e, 'FLASH_IO')) throw e;
+    }
   }
 
   /** What the LCD shows now. */

@@ -265,16 +265,20 @@ export class FobEndpoint {
     if (!hello) return this.sendError(frame, { error: 'BAD_STATE', msg: 'HELLO first: every BEGIN_SESSION needs a fresh HELLO' }, false, time);
     const retryMs = fob.authRetryAfterMs();
     if (retryMs > 0) return this.sendError(frame, { error: 'RATE_LIMITED', msg: 'too many failed authentications', retryMs }, false, time);
+    // The certificate's validity is judged at the fob's clock, never before its time floor
+    // (SPEC.md "Clock guard"): a certificate that expired before the newest time the fob has seen
+    // is refused even while the clock is lost.
     const status = fob.status();
     let now = status.time;
     if (!status.timeValid) {
       // A fob whose battery died has no trusted time, and a locked one accepts SET_TIME only in a
-      // session: refusing here would brick it. Without a clock it cannot check validity periods,
-      // so it checks everything else (root signature, revocation, transcript signature) and takes
-      // the certificate's own start as "now", as devices without a trusted clock do.
+      // session: refusing here would brick it. Without a clock it cannot tell a certificate that
+      // is not valid yet, so it takes the certificate's own start as "now" (as devices without a
+      // trusted clock do), still bounded below by the floor for expiry.
       const cert = decodeStationCertificate(request.cert);
       now = cert.ok ? cert.certificate.notBefore : 0;
     }
+    now = Math.max(now, fob.timeFloor);
     // The modelled handshake time is the fob's whole time for it, its own computation included
     // (see ModelledTime).
     const crl = fob.crl;
@@ -288,15 +292,10 @@ export class FobEndpoint {
       now,
     });
     await time.spend(fob.timing.handshakeMs);
-    if (result.newRevocationList) {
-      const decoded = decodeRevocationList(result.newRevocationList);
-      if (decoded.ok) await fob.storeCrl(decoded.revocationList.seq, result.newRevocationList, time);
-    }
-    if (!result.ok) {
-      await fob.recordAuthFailure(time);
-      return this.sendBody(frame, sessionFailureErrorBody(result.reason), time);
-    }
-    await fob.recordAuthSuccess(time);
+    const decodedCrl = result.newRevocationList ? decodeRevocationList(result.newRevocationList) : undefined;
+    const newCrl = decodedCrl?.ok ? { seq: decodedCrl.revocationList.seq, bytes: result.newRevocationList!, issuedAt: decodedCrl.revocationList.issuedAt } : undefined;
+    await fob.recordHandshake({ ok: result.ok, ...(newCrl ? { crl: newCrl } : {}), ...(result.ok ? { notBefore: result.certificate.notBefore } : {}) }, time);
+    if (!result.ok) return this.sendBody(frame, sessionFailureErrorBody(result.reason), time);
     this.session = { sid: result.sid, send: result.send, receive: result.receive };
     this.sendOk(frame, encodeResponse(MessageType.BEGIN_SESSION, { sid: result.sid }), true, time);
   }

@@ -37,6 +37,23 @@ export interface FobRecord {
   crlSeq: number;
   /** Set when the fob found no valid record in flash and reinitialised itself (sticky). */
   flashRecovered: boolean;
+  /**
+   * Whole Unix seconds that true time is known to be past (SPEC.md "Clock guard"): never lowered.
+   * Certificates that expired before it are refused even without a clock.
+   */
+  timeFloor: number;
+  /** The locked fob's clock reference (SPEC.md "Clock guard"); null until LOCK and after WIPE. */
+  clockRef: ClockReference | null;
+}
+
+/**
+ * What a locked fob's SET_TIME is judged against (SPEC.md "Clock guard"): the clock value at the
+ * reference (LOCK, or the set that followed a lost clock) and the RTC's free-running counter then.
+ * `time + (counter now − counter)` is the uncorrected clock, which no station can move.
+ */
+export interface ClockReference {
+  time: number;
+  counter: number;
 }
 
 /** FLASH.md §3 tags. */
@@ -53,6 +70,8 @@ export const TAG = {
   crl: 0x0a,
   crlSeq: 0x0b,
   flags: 0x0c,
+  timeFloor: 0x0d,
+  clockRef: 0x0e,
 } as const;
 /** Inside the sealed field. */
 const SECRET_TAG = { devicePrivateKey: 0x01, seed: 0x02 } as const;
@@ -135,6 +154,14 @@ export function encodeFobRecord(r: FobRecord, huk: Uint8Array, hardwareId: Uint8
     parts.push(tlv(TAG.otpProfile, profile), tlv(TAG.seedCheck, r.seed.check));
   }
   if (r.crl) parts.push(tlv(TAG.crl, r.crl));
+  if (r.timeFloor > 0) parts.push(tlv(TAG.timeFloor, u32(r.timeFloor)));
+  if (r.clockRef) {
+    const ref = new Uint8Array(16);
+    const dv = new DataView(ref.buffer);
+    dv.setFloat64(0, r.clockRef.time);
+    dv.setFloat64(8, r.clockRef.counter);
+    parts.push(tlv(TAG.clockRef, ref));
+  }
   return concat(parts);
 }
 
@@ -180,6 +207,14 @@ export function decodeFobRecord(payload: Uint8Array, huk: Uint8Array, hardwareId
   const state = LIFE_STATES[stateByte]!;
   if ((state === 'programmed' || state === 'locked') !== (seed !== null)) return null;
   const serial = f.get(TAG.serial);
+  const ref = f.get(TAG.clockRef);
+  let clockRef: ClockReference | null = null;
+  if (ref) {
+    if (ref.length !== 16) return null;
+    const dv = new DataView(ref.buffer, ref.byteOffset, 16);
+    clockRef = { time: dv.getFloat64(0), counter: dv.getFloat64(8) };
+    if (!Number.isFinite(clockRef.time) || !Number.isFinite(clockRef.counter)) return null;
+  }
   return {
     state,
     serial: serial ? new TextDecoder().decode(serial) : null,
@@ -192,5 +227,7 @@ export function decodeFobRecord(payload: Uint8Array, huk: Uint8Array, hardwareId
     crl: f.get(TAG.crl)?.slice() ?? null,
     crlSeq: num(TAG.crlSeq),
     flashRecovered: ((f.get(TAG.flags)?.[0] ?? 0) & 1) === 1,
+    timeFloor: num(TAG.timeFloor),
+    clockRef,
   };
 }

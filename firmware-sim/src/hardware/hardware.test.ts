@@ -32,6 +32,20 @@ describe('Rtc', () => {
     expect(rtc.read(T0 + 65)).toBeCloseTo(60, 6);
   });
 
+  it('has a free-running counter that SET_TIME never moves, drift and a shift do, and a dead battery resets', () => {
+    const rtc = Rtc.unset(T0, 20);
+    expect(rtc.counter(T0 + 100)).toBeCloseTo(100.002, 6);
+    rtc.set(T0 + 5000, T0 + 100);
+    expect(rtc.counter(T0 + 100)).toBeCloseTo(100.002, 6);
+    expect(rtc.counter(T0 + 100 + 180 * DAY)).toBeCloseTo(100.002 + 180 * DAY + 311.04, 4);
+    rtc.shift(-60, T0 + 200);
+    expect(rtc.counter(T0 + 200)).toBeCloseTo(200.004 - 60, 6);
+    rtc.invalidate(T0 + 300);
+    expect(rtc.counter(T0 + 310)).toBeCloseTo(10.0002, 6);
+    // A side file from before the counter existed: the counter starts as the clock reading.
+    expect(new Rtc({ anchorTrue: T0, anchorRtc: 42, driftPpm: 0, temperatureC: null, valid: true }).counter(T0)).toBe(42);
+  });
+
   it('gives every fob its own reproducible drift within ±20 ppm', () => {
     const drifts = Array.from({ length: 200 }, (_, i) => driftFromSeed(`seed/${i}`));
     expect(new Set(drifts).size).toBeGreaterThan(150);

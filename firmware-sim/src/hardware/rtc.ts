@@ -4,6 +4,10 @@
  * parabolic temperature curve, Δf/f = k·(T − T0)² with k = −0.034 ppm/°C² and T0 = 25 °C (the
  * typical figure in 32 kHz crystal data sheets), is added to the fixed drift.
  *
+ * Besides the clock it reads (which SET_TIME sets), the RTC has a free-running counter of the
+ * oscillator's seconds since its battery was connected, which nothing but a dead battery resets:
+ * a locked fob judges SET_TIME against it (SPEC.md "Clock guard"), so no station can move it.
+ *
  * The RTC is evaluated lazily against the simulation's true time: it keeps an anchor (true time,
  * RTC time) and a rate, and re-anchors whenever the rate changes, so the time it shows is the
  * integral of its rate over every segment.
@@ -21,6 +25,8 @@ export interface RtcSnapshot {
   anchorTrue: number;
   /** RTC reading at the anchor. */
   anchorRtc: number;
+  /** Free-running counter at the anchor (absent in side files older than the clock guard: taken as `anchorRtc`). */
+  anchorCounter?: number;
   driftPpm: number;
   /** Ambient temperature; `null` disables the temperature curve. */
   temperatureC: number | null;
@@ -32,12 +38,12 @@ export class Rtc {
 
   constructor(snapshot: RtcSnapshot) {
     Rtc.check(snapshot);
-    this.s = { ...snapshot };
+    this.s = { ...snapshot, anchorCounter: snapshot.anchorCounter ?? snapshot.anchorRtc };
   }
 
   /** A stopped, invalid RTC (fresh from the factory, or after its battery died). */
   static unset(trueNow: number, driftPpm: number, temperatureC: number | null = null): Rtc {
-    return new Rtc({ anchorTrue: trueNow, anchorRtc: 0, driftPpm, temperatureC, valid: false });
+    return new Rtc({ anchorTrue: trueNow, anchorRtc: 0, anchorCounter: 0, driftPpm, temperatureC, valid: false });
   }
 
   private static check(s: RtcSnapshot): void {
@@ -73,6 +79,11 @@ export class Rtc {
     return this.s.anchorRtc + (trueNow - this.s.anchorTrue) * (1 + this.ratePpm * 1e-6);
   }
 
+  /** The free-running counter at true time `trueNow`: oscillator seconds since the battery was connected. */
+  counter(trueNow: number): number {
+    return this.s.anchorCounter! + (trueNow - this.s.anchorTrue) * (1 + this.ratePpm * 1e-6);
+  }
+
   /** RTC reading minus true time: how fast (positive) or slow the fob's clock is. */
   offset(trueNow: number): number {
     return this.read(trueNow) - trueNow;
@@ -81,19 +92,23 @@ export class Rtc {
   /** SET_TIME: the RTC reads `time` at true time `trueNow` and is valid from now on. */
   set(time: number, trueNow: number): void {
     if (!Number.isFinite(time) || time < 0) throw new RangeError('time must be a non-negative finite number of seconds');
-    this.s = { ...this.s, anchorTrue: trueNow, anchorRtc: time, valid: true };
+    this.s = { ...this.s, anchorCounter: this.counter(trueNow), anchorTrue: trueNow, anchorRtc: time, valid: true };
   }
 
-  /** Moves the RTC by `seconds` without touching true time (a control-API fault). */
+  /**
+   * Moves the RTC by `seconds` without touching true time (a control-API fault standing for
+   * months of crystal drift): the oscillator "counted" them, so the free-running counter moves too.
+   */
   shift(seconds: number, trueNow: number): void {
     if (!Number.isFinite(seconds)) throw new RangeError('seconds must be finite');
     this.reanchor(trueNow);
     this.s.anchorRtc += seconds;
+    this.s.anchorCounter! += seconds;
   }
 
   /** The battery died: the oscillator stopped and the time is lost. */
   invalidate(trueNow: number): void {
-    this.s = { ...this.s, anchorTrue: trueNow, anchorRtc: 0, valid: false };
+    this.s = { ...this.s, anchorTrue: trueNow, anchorRtc: 0, anchorCounter: 0, valid: false };
   }
 
   setDrift(driftPpm: number, trueNow: number): void {
@@ -115,7 +130,7 @@ export class Rtc {
   }
 
   private reanchor(trueNow: number): void {
-    this.s = { ...this.s, anchorRtc: this.read(trueNow), anchorTrue: trueNow };
+    this.s = { ...this.s, anchorRtc: this.read(trueNow), anchorCounter: this.counter(trueNow), anchorTrue: trueNow };
   }
 }
 

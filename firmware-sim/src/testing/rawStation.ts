@@ -104,7 +104,8 @@ export class RawStation {
     return { ok: true, body: decodeResponse(type, payload), frame };
   }
 
-  async hello(timeoutMs = 5000): Promise<ResponseBodies[typeof MessageType.HELLO]> {
+  /** HELLO; it forgets this station's session unless `keepSession` (a fob keeps its session across a HELLO). */
+  async hello(timeoutMs = 5000, options: { keepSession?: boolean } = {}): Promise<ResponseBodies[typeof MessageType.HELLO]> {
     const nonce = new Uint8Array(16);
     for (let i = 0; i < 16; i++) nonce[i] = Math.floor(Math.random() * 256);
     const request = encodeRequest(MessageType.HELLO, { v: PROTOCOL_VERSION, nonce });
@@ -112,13 +113,19 @@ export class RawStation {
     if (frame.flags & FrameFlags.ERROR) throw new Error(`HELLO refused: ${decodeErrorBody(frame.body).name}`);
     const body = decodeResponse(MessageType.HELLO, frame.body);
     this.lastHello = { request, response: frame.body.slice(), pub: body.pub };
-    this.session = null;
+    if (!options.keepSession) this.session = null;
     return body;
   }
 
   /** HELLO + BEGIN_SESSION with `station`'s credentials. */
   async openSession(station: StationCredentials): Promise<RawReply<ResponseBodies[typeof MessageType.BEGIN_SESSION]>> {
     await this.hello();
+    return this.beginSession(station);
+  }
+
+  /** BEGIN_SESSION on the last HELLO (no new HELLO: to test what the fob does with a spent or kept one). */
+  async beginSession(station: StationCredentials): Promise<RawReply<ResponseBodies[typeof MessageType.BEGIN_SESSION]>> {
+    if (!this.lastHello) throw new Error('HELLO first');
     const hs = createStationHandshake({ helloRequestBody: this.lastHello!.request, helloResponseBody: this.lastHello!.response, fobPublicKey: this.lastHello!.pub, station });
     const frame = await this.exchange(MessageType.BEGIN_SESSION, encodeRequest(MessageType.BEGIN_SESSION, hs.request));
     if (frame.flags & FrameFlags.ERROR) return { ok: false, error: decodeErrorBody(frame.body), frame };

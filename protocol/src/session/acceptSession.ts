@@ -36,7 +36,11 @@ export interface AcceptSessionOptions {
   rootPublicKey: Uint8Array;
   /** The newest revocation list the fob holds (encoded), if any. */
   revocationList?: Uint8Array;
-  /** The fob's RTC, Unix seconds (the caller refuses with CLOCK_INVALID when its clock is not valid). */
+  /**
+   * The time to judge the certificate at, Unix seconds: the fob's clock, never below its time
+   * floor; without a valid clock, max(the certificate's nbf, the floor) (SPEC.md "Handshake" F0,
+   * "Clock guard"). A fob may instead refuse with CLOCK_INVALID while it is not locked.
+   */
   now: number;
 }
 

@@ -181,6 +181,9 @@ export function buildFrameVectors(): FrameVectorFile {
       { code: WireErrorCode.UNSUPPORTED, name: 'UNSUPPORTED', msg: 'unknown message type 0x42' }),
     errorVector('INVALID_ARGUMENT (CALCULATE time sent as text)', MessageType.CALCULATE, 0x0014, { body: { time: 'soon' }, bytes: Uint8Array.of(0xa1, 0x64, 0x74, 0x69, 0x6d, 0x65, 0x64, 0x73, 0x6f, 0x6f, 0x6e) },
       { code: WireErrorCode.INVALID_ARGUMENT, name: 'INVALID_ARGUMENT', msg: 'CALCULATE request.time must be a number' }),
+    // On a locked fob SET_TIME travels in the session; the plaintext layout is shown, as for the commands.
+    errorVector('TIME_JUMP (SET_TIME a day ahead on a locked fob; sent inside the session)', MessageType.SET_TIME, 0x0015, { body: { time: 1_800_086_400 }, bytes: encodeRequest(MessageType.SET_TIME, { time: 1_800_086_400 }) },
+      { code: WireErrorCode.TIME_JUMP, name: 'TIME_JUMP', msg: 'time-jump: +86400 s is beyond what drift explains (the clock may be set within ±120 s of 2027-01-15T08:00:00Z); WIPE and provision again' }),
   ];
 
   const ascii = new TextEncoder().encode('123456789');

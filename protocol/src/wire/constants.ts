@@ -85,6 +85,8 @@ export const WireErrorCode = {
   SCHEMA_MISMATCH: 11,
   CLOCK_INVALID: 12,
   REPLAYED: 13,
+  /** A locked fob refused a SET_TIME that moves its clock further than drift explains (SPEC.md "Clock guard"); only WIPE lifts it. */
+  TIME_JUMP: 14,
 } as const;
 export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 export type WireErrorName = keyof typeof WireErrorCode;
@@ -122,6 +124,20 @@ export const Capability = {
   RTC: 'rtc',
   WIPE: 'wipe',
 } as const;
+
+/**
+ * The clock guard of a locked fob (SPEC.md "Clock guard"). With a running clock, SET_TIME may
+ * move it at most CLOCK_SET_MARGIN_SECONDS + CLOCK_DRIFT_ALLOWANCE_PPM × (seconds the oscillator
+ * has counted since the reference) away from the uncorrected clock; with a lost clock, only into
+ * [floor − margin, floor + LOST_CLOCK_MAX_GAP_SECONDS].
+ */
+export const CLOCK_DRIFT_ALLOWANCE_PPM = 50;
+/** Station clocks disagree by seconds (NTP) and a set takes a round trip: two minutes covers both. */
+export const CLOCK_SET_MARGIN_SECONDS = 120;
+/** How long a locked fob's battery may have been flat (after the last time it wrote down) and its clock still be set without a WIPE. */
+export const LOST_CLOCK_MAX_GAP_SECONDS = 30 * 86_400;
+/** A locked fob with a running clock writes its time floor to flash at most this often (on a button press). */
+export const TIME_FLOOR_PERSIST_SECONDS = 86_400;
 
 /** Confirmation word WIPE requires (SPEC.md "Messages", WIPE). */
 export const WIPE_CONFIRMATION = 'WIPE';

@@ -7,7 +7,9 @@
  * consecutive codes (a resync), `clock` also sets the fob's clock to the station's (a locked
  * fob only takes SET_TIME inside a station session) before that resync.
  */
+import { DeviceError } from '@fobkit/protocol';
 import type { FobSession } from '@fobkit/protocol/client';
+import { WireErrorCode } from '@fobkit/protocol/wire';
 import type { StationCredentials } from '@fobkit/protocol/session';
 import type { SupportClient, TokenRecord } from '../backendApi/supportClient.js';
 
@@ -60,7 +62,8 @@ export interface InspectReport {
   record: Pick<TokenRecord, 'state' | 'enabled' | 'user' | 'period' | 'provisionedAt' | 'clockOffset' | 'drift' | 'lastUsed' | 'failures'> | null;
   code: { checked: boolean; ok?: boolean; offsetSteps?: number; matchedAt?: 'station-time' | 'fob-time' };
   drift: { offsetSeconds: number; sinceProvisioningSeconds?: number; ppm?: number; backendExpectsSeconds?: number };
-  fix?: { kind: 'server' | 'clock'; ok: boolean; detail: string };
+  /** `code` TIME_JUMP: the locked fob refused the clock correction (SPEC.md "Clock guard"); only a wipe and a new provisioning reset it. */
+  fix?: { kind: 'server' | 'clock'; ok: boolean; detail: string; code?: 'TIME_JUMP' };
 }
 
 const DAY = 86_400;
@@ -77,6 +80,27 @@ const ORDER: Verdict[] = ['not-programmed', 'not-registered', 'revoked', 'clock-
 const signed = (x: number, digits = 0): string => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`;
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const REPROVISION = (serial: string): string =>
+  `wipe it and provision it again: fobkit wipe --port … --serial ${serial} --yes, then fobkit provision (a locked fob's clock moves only by what drift explains)`;
+
+/**
+ * Sets the fob's clock to the station's in a station session. A locked fob corrects drift only
+ * (SPEC.md "Clock guard"): a bigger correction is refused with TIME_JUMP and changes nothing,
+ * which is a verdict (the fob needs a wipe and a new provisioning), not a failure to run.
+ */
+async function setFobClock(o: InspectFobOptions, time: number): Promise<{ ok: true; previous: number; time: number } | { ok: false; detail: string }> {
+  if (!o.station) throw new RangeError('fix clock needs the station key (a locked fob only takes SET_TIME in a station session)');
+  await o.fob.beginSession(o.station);
+  try {
+    return { ok: true, ...(await o.fob.setTime(time)) };
+  } catch (e) {
+    if (e instanceof DeviceError && e.deviceCode === WireErrorCode.TIME_JUMP) {
+      return { ok: false, detail: `the fob refused the correction (TIME_JUMP${e.deviceMessage ? `: ${e.deviceMessage.replace(/^time-jump:\s*/, '')}` : ''})` };
+    }
+    throw e;
+  }
+}
 
 /**
  * Reads two consecutive codes from the fob (waiting for the step to turn) and resyncs the
@@ -155,9 +179,12 @@ export async function inspectFob(o: InspectFobOptions): Promise<InspectReport> {
       add('clock-lost', "the fob's clock is not set (its battery ran flat or was swapped)", 'set its clock: fobkit inspect --port … --fix clock (needs the station key)');
       return conclude(report);
     }
-    if (!o.station) throw new RangeError('fix clock needs the station key (a locked fob only takes SET_TIME in a station session)');
-    await o.fob.beginSession(o.station);
-    await o.fob.setTime(clock());
+    const set = await setFobClock(o, clock());
+    if (!set.ok) {
+      report.fix = { kind: 'clock', ok: false, code: 'TIME_JUMP', detail: set.detail };
+      add('clock-lost', `the fob's clock is not set and it cannot be set to now: ${set.detail}`, REPROVISION(serial));
+      return conclude(report);
+    }
     const now = await o.fob.getStatus();
     offsetNow = now.time - clock();
     Object.assign(report.fob, { time: now.time, timeValid: now.timeValid, offsetSeconds: Math.round(offsetNow * 10) / 10 });
@@ -196,9 +223,12 @@ export async function inspectFob(o: InspectFobOptions): Promise<InspectReport> {
       let detail = '';
       let ok = true;
       if (o.fix === 'clock') {
-        if (!o.station) throw new RangeError('fix clock needs the station key (a locked fob only takes SET_TIME in a station session)');
-        await o.fob.beginSession(o.station);
-        const set = await o.fob.setTime(clock());
+        const set = await setFobClock(o, clock());
+        if (!set.ok) {
+          report.fix = { kind: 'clock', ok: false, code: 'TIME_JUMP', detail: set.detail };
+          add('clock-drifted', `${summary}; ${set.detail}`, `${REPROVISION(serial)}; until then fobkit inspect --fix server lets the backend follow its clock`);
+          return conclude(report);
+        }
         detail = `fob clock reset (was ${signed(set.previous - set.time)} s off); `;
       }
       const r = await resyncFromFob(o, serial);
