@@ -8,6 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { Simulator } from '@fobkit/firmware-sim';
 import { runProvision, setUpStationRig, tearDownStationRig, type StationRig } from './provision-harness.js';
 import { fobkit } from './support-rig.js';
@@ -28,8 +30,8 @@ const port = (): string => sim.fobs[0]!.address;
 const stationArgs = (station: string): string[] => ['--backend-url', rig.backend.url, '--station-key', rig.keys.stationKeyFile, '--journal', join(rig.dir, station, 'journal.db'), '--labels', join(rig.dir, station, 'labels.jsonl'), '--port', port()];
 const asStation = { FOBKIT_API_KEY: '' };
 
-async function provision(station: string, key: 'station' | 'support' = 'station') {
-  return runProvision({ args: stationArgs(station), env: { ...asStation, FOBKIT_API_KEY: rig.backend.keys[key] } });
+async function provision(station: string, key: 'station' | 'support' = 'station', extra: string[] = []) {
+  return runProvision({ args: [...stationArgs(station), ...extra], env: { ...asStation, FOBKIT_API_KEY: rig.backend.keys[key] } });
 }
 
 async function wipe(serial: string, revoke: boolean) {
@@ -102,5 +104,16 @@ describe('the refurbish path', () => {
     expect(back.events.find((e) => e.event === 'fob')?.result).toMatchObject({ outcome: 'done', serial, refurbished: true });
     expect(sim.fobs[0]!.status()).toMatchObject({ state: 'locked', serial });
     expect(await logsIn(serial, 'xena')).toBe(true);
+  });
+
+  it('in derived seed mode a wiped fob is left alone (exit 1): its seed would be the old one again', { timeout: 120_000 }, async () => {
+    const serial = sim.fobs[0]!.status().serial!;
+    expect((await wipe(serial, true)).code).toBe(0);
+    const batchKeyFile = join(rig.dir, 'batch.key');
+    writeFileSync(batchKeyFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+    const run = await provision('line-b', 'station', ['--seed-mode', 'derived', '--batch-key-file', batchKeyFile]);
+    expect(run.code).toBe(1);
+    expect(run.events.find((e) => e.event === 'fob')?.result).toMatchObject({ outcome: 'skipped', serial, reason: expect.stringMatching(/derived seed mode.*--seed-mode random/) });
+    expect(sim.fobs[0]!.status()).toMatchObject({ state: 'serialised', serial });
   });
 });

@@ -275,22 +275,27 @@ export async function provisionFob(options: ProvisionFobOptions): Promise<Provis
      * journal carries that serial. A fob set aside for its own fault (codes that disagree, a
      * seed it did not store) stays left alone.
      */
-    const refurbishable = (rec: FobRecord, serial: string): boolean => {
+    const refurbishable = (rec: FobRecord, serial: string): 'wiped' | 'refused' | undefined => {
       if (rec.serial === null) {
         const other = journal.findFobBySerial(serial);
-        return other === undefined || other.id === rec.id;
+        return other === undefined || other.id === rec.id ? 'wiped' : undefined;
       }
-      if (rec.serial !== serial) return false;
-      if (rec.outcome === 'done') return true;
-      if (rec.outcome === 'failed') return journal.latestRegistration(rec.id)?.status === 'rejected';
+      if (rec.serial !== serial) return undefined;
+      if (rec.outcome === 'done') return 'wiped';
+      if (rec.outcome === 'failed') return journal.latestRegistration(rec.id)?.status === 'rejected' ? 'refused' : undefined;
       const live = journal.liveRegistration(rec.id);
-      return live !== undefined && (live.status === 'pending' || live.status === 'acknowledged');
+      return live !== undefined && (live.status === 'pending' || live.status === 'acknowledged') ? 'wiped' : undefined;
     };
     let heldSeedOnFob = false;
     let lockedBeforeAck = false;
     await step('state-check', async () => {
       if (!fob) throw new TypeError('no journal record after HELLO');
-      if (state === 'serialised' && hello.serial && refurbishable(fob, hello.serial)) {
+      const refurbish = state === 'serialised' && hello.serial ? refurbishable(fob, hello.serial) : undefined;
+      if (refurbish && hello.serial) {
+        // A derived seed depends only on the batch key and the serial: a wiped fob would get its
+        // old seed back, the very one its refurbishment is meant to retire. (One whose
+        // registration was refused may get the same seed again: the backend never took it.)
+        if (refurbish === 'wiped' && seedMode === 'derived') skip(`${hello.serial} was wiped for refurbishment, but in derived seed mode it would get its old seed again: left alone — refurbish it on a station with --seed-mode random`, hello.serial);
         // A seedless fob with a serial that this station finished or set aside, or never knew: a
         // returned (or set-aside) fob wiped for refurbishment. It keeps its serial (WIPE does)
         // and starts over with a new seed; the backend takes the new registration only when
