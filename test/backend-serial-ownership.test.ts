@@ -77,6 +77,22 @@ describe.each(kinds)('serials owned by the station key that reserved them, on %s
     expect((await as('B', 'POST', `/v1/tokens/${serial}/activate`)).status).toBe(403);
   });
 
+  it('hands a revoked serial to the station that refurbishes it: it alone (or an admin) activates it', async () => {
+    const serial = await reserve('station');
+    expect((await as('station', 'POST', '/v1/tokens', registration(serial, randomBytes(20)))).status).toBe(201);
+    expect((await as('station', 'POST', `/v1/tokens/${serial}/activate`)).status).toBe(200);
+    // Before support revokes it, the serial is still station A's, refurbished or not.
+    expect((await as<{ error: { code: string } }>('B', 'POST', '/v1/tokens', registration(serial, randomBytes(20)))).body.error.code).toBe('SERIAL_NOT_YOURS');
+    expect((await t.call('support', 'POST', `/v1/tokens/${serial}/revoke`, { reason: 'returned for refurbishing' })).status).toBe(200);
+    const refurbished = await as<{ state: string }>('B', 'POST', '/v1/tokens', registration(serial, randomBytes(20)));
+    expect([refurbished.status, refurbished.body.state]).toEqual([201, 'pending']);
+    // The reservation no longer decides: station A cannot activate B's refurbished fob.
+    const a = await as<{ error: { code: string } }>('station', 'POST', `/v1/tokens/${serial}/activate`);
+    expect([a.status, a.body.error.code]).toEqual([403, 'SERIAL_NOT_YOURS']);
+    const mine = await as<{ state: string }>('B', 'POST', `/v1/tokens/${serial}/activate`);
+    expect([mine.status, mine.body.state]).toEqual([200, 'available']);
+  });
+
   it('lets each station key work on its own serials', async () => {
     const serial = await reserve('B');
     expect((await as('B', 'POST', '/v1/tokens', registration(serial, randomBytes(20)))).status).toBe(201);

@@ -30,12 +30,15 @@ export async function serialReservedBy(db: DbExecutor, serial: string): Promise<
 }
 
 /**
- * Lets `actor` (an API key id) register or activate `serial` when it reserved it, when no
+ * Lets `actor` (an API key id) register or activate `serial` when it reserved it (or, for a
+ * refurbished fob, re-registered it: `ownerKey`), when no
  * reservation covers it, or when it is an admin key (an override).
  * @throws BackendError SERIAL_NOT_YOURS (403) otherwise, after auditing the refusal.
  */
-export async function claimSerial(ctx: BackendContext, actor: string, serial: string, action: 'register' | 'activate'): Promise<SerialClaim> {
-  const reservedBy = await serialReservedBy(ctx.db, serial);
+export async function claimSerial(ctx: BackendContext, actor: string, serial: string, action: 'register' | 'activate', ownerKey?: string | null): Promise<SerialClaim> {
+  // A refurbished fob's token names the key that re-registered it (tokens.owner_key); that key
+  // took the serial over from the reservation when support had revoked it.
+  const reservedBy = ownerKey ?? await serialReservedBy(ctx.db, serial);
   if (reservedBy === null || reservedBy === actor) return { reservedBy, override: false };
   const key = await ctx.db.get<{ role: string }>('SELECT role FROM api_keys WHERE id = ? AND revoked_at IS NULL', [actor]);
   if (key?.role === 'admin') return { reservedBy, override: true };

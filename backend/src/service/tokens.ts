@@ -107,7 +107,7 @@ async function storeToken(
         stored.fill(0);
         if (!same && input.source === 'station' && existing.state === 'revoked') {
           // A refurbished fob: its serial comes back with a new seed (reregisterRevokedToken.ts).
-          if (!(await reregisterRevokedToken(ctx, tx, existing, input))) return undefined;
+          if (!(await reregisterRevokedToken(ctx, tx, existing, input, actor))) return undefined;
           await audit({ actor, action: 'token.reregister', subject: input.serial, detail: { ...detail, from: 'revoked', state: 'pending' } });
           return { serial: input.serial, state: 'pending' as const, created: true };
         }
@@ -154,7 +154,10 @@ export async function registerToken(ctx: BackendContext, actor: string, input: R
   if (parsed.ok && parsed.sequence > (reserved?.value ?? 0)) {
     throw new BackendError('SERIAL_NOT_RESERVED', `serial ${serial} was never reserved: take serials from POST /v1/serials/reserve`);
   }
-  const claim = await claimSerial(ctx, actor, serial, 'register');
+  // A revoked serial is released: support revoked it so that the fob can be refurbished, at
+  // whichever station it comes back to (storeToken re-registers only a token still revoked).
+  const current = await ctx.db.get<{ state: string }>('SELECT state FROM tokens WHERE serial = ?', [serial]);
+  const claim = current?.state === 'revoked' ? { reservedBy: null, override: false } : await claimSerial(ctx, actor, serial, 'register');
   const reg = await registrationKeyRow(ctx, input.kid);
   const privateKey = ctx.keyring.decrypt(reg.kek_id, reg.private_enc, aad.registrationKey(reg.kid));
   let secret: Uint8Array;
@@ -231,8 +234,8 @@ function badState(row: TokenRow, what: string): BackendError {
  * @throws BackendError NOT_FOUND, SERIAL_NOT_YOURS, INVALID_STATE.
  */
 export async function activateToken(ctx: BackendContext, actor: string, serial: string): Promise<TokenRow> {
-  const { source } = await getTokenRow(ctx.db, serial);
-  const claim = source === 'station' ? await claimSerial(ctx, actor, serial, 'activate') : { reservedBy: null, override: false };
+  const { source, owner_key: ownerKey } = await getTokenRow(ctx.db, serial);
+  const claim = source === 'station' ? await claimSerial(ctx, actor, serial, 'activate', ownerKey) : { reservedBy: null, override: false };
   return changeToken(ctx, actor, serial, 'token.activate', (row) => {
     if (row.state === 'available') return 'unchanged';
     if (row.state !== 'pending') throw badState(row, 'activate');

@@ -83,6 +83,13 @@ const MIGRATIONS: readonly Migration[] = [
     name: 'user PIN',
     statements: () => ['ALTER TABLE users ADD COLUMN pin_hash TEXT'],
   },
+  {
+    // Version 7: a refurbished fob's serial leaves its reservation for the key that re-registered
+    // it (reregisterRevokedToken.ts), which alone (or an admin) may then activate it.
+    version: 7,
+    name: 'token owner after refurbishing',
+    statements: () => ['ALTER TABLE tokens ADD COLUMN owner_key TEXT'],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

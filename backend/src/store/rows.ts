@@ -4,6 +4,8 @@ export type TokenState = 'pending' | 'available' | 'assigned' | 'quarantined' | 
 export const TOKEN_STATES: readonly TokenState[] = ['pending', 'available', 'assigned', 'quarantined', 'revoked'];
 
 export interface TokenRow {
+  /** The key that re-registered a refurbished fob (migration 7); null: the reservation decides. */
+  owner_key: string | null;
   serial: string;
   model: string | null;
   batch: string | null;
