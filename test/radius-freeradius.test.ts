@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FobSession } from '@fobkit/protocol/client';
@@ -116,6 +116,23 @@ describe.skipIf(missing !== null)('RADIUS through FreeRADIUS rlm_rest', () => {
       expect(await ask('pat', 'k3y-ring123456')).toBe('reject');
     } finally {
       await backend.start();
+    }
+  });
+
+  it("rejects a refusal even if the module were pointed at validate's default mode (200 for everything): the site also reads the body", async () => {
+    await radius.stop();
+    const mod = join(dir, 'raddb', 'mods-enabled', 'fobkit');
+    const shipped = readFileSync(mod, 'utf8');
+    writeFileSync(mod, shipped.replace('/v1/validate?status=1', '/v1/validate'));
+    radius = await startFreeradius(join(dir, 'raddb'));
+    try {
+      const code = await codeOnFob('alice');
+      expect(await ask('alice', otherCode(code))).toBe('reject');
+      expect(await ask('carol', await codeOnFob('carol'))).toBe('reject'); // no-factor, answered 200 in this mode
+    } finally {
+      await radius.stop();
+      writeFileSync(mod, shipped);
+      radius = await startFreeradius(join(dir, 'raddb'));
     }
   });
 

@@ -21,6 +21,7 @@ import { openDb, parseDbLocation } from '../store/db.js';
 import { migrate } from '../store/migrations.js';
 import { DEFAULT_POLICY, type BackendPolicy } from '../service/context.js';
 import { importCommand } from '../interop/importCommand.js';
+import { userCommand } from './userPinCommand.js';
 import { backendErrorExitCode, cliActor, EXIT } from './_cliSupport.js';
 
 function print(json: boolean, obj: Record<string, unknown>, text: string): void {
@@ -164,6 +165,7 @@ await yargs(hideBin(process.argv))
     })
     .demandCommand(1))
   .command(importCommand)
+  .command(userCommand)
   .strict()
   .demandCommand(1)
   .fail((msg, err, y) => {
