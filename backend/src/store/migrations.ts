@@ -63,6 +63,23 @@ const MIGRATIONS: readonly Migration[] = [
       return [...common, ...appendOnly];
     },
   },
+  {
+    // The helpdesk console (backend/src/console/): people, not programs, log in. Written on its
+    // own: it needs no table from versions 2 to 4.
+    version: 5,
+    name: 'console operators and sessions',
+    statements: (d) => {
+      const { real } = T(d);
+      return [
+        `CREATE TABLE operators (name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+          created_at ${real} NOT NULL, updated_at ${real} NOT NULL, disabled_at ${real})`,
+        // id_hash: SHA-256 of the cookie's random id, so a copy of the table logs nobody in.
+        `CREATE TABLE console_sessions (id_hash TEXT PRIMARY KEY, operator TEXT NOT NULL, created_at ${real} NOT NULL,
+          last_seen ${real} NOT NULL)`,
+        `CREATE INDEX console_sessions_operator ON console_sessions (operator)`,
+      ];
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
