@@ -18,10 +18,11 @@ header.top .brand { font-weight: 700; font-size: 17px; }
 header.top nav ul { display: flex; flex-wrap: wrap; gap: 4px 16px; list-style: none; margin: 0; padding: 0; }
 header.top .who { margin-left: auto; display: flex; align-items: center; gap: 10px; }
 header.top .who button { background: transparent; color: #fff; border: 1px solid #8c959f; }
+header.top .badge { color: var(--fg); }
 main { max-width: 1200px; margin: 0 auto; padding: 16px 20px 40px; }
 h1 { font-size: 24px; margin: 8px 0 16px; } h2 { font-size: 18px; margin: 0 0 10px; }
 section.panel { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 14px 16px; margin: 0 0 16px; }
-.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 16px; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 16px; margin: 0 0 16px; }
 .grid > section.panel { margin: 0; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; margin: 0; }
 dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; overflow-wrap: anywhere; }
@@ -29,6 +30,7 @@ dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; overflow-wrap: any
 table { border-collapse: collapse; width: 100%; background: #fff; }
 th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: #eaeef2; font-weight: 600; white-space: nowrap; }
+td.when { white-space: nowrap; }
 form.inline { display: flex; flex-wrap: wrap; align-items: flex-end; gap: 8px 10px; margin: 8px 0; }
 form.stack { display: grid; gap: 10px; max-width: 420px; }
 label { display: grid; gap: 3px; font-weight: 600; font-size: 14px; }

@@ -51,7 +51,11 @@ export type ConsoleHandler = (req: IncomingMessage, res: ServerResponse) => Prom
 
 export function createConsoleHandler(ctx: BackendContext, options: ConsoleOptions = {}): ConsoleHandler {
   const settings: ConsoleSessionSettings = { ...DEFAULT_SESSION_SETTINGS, ...options.sessions };
-  const throttle = createLoginThrottle(ctx.clock, options.loginThrottle ?? DEFAULT_LOGIN_THROTTLE);
+  const throttlePolicy = options.loginThrottle ?? DEFAULT_LOGIN_THROTTLE;
+  const byName = createLoginThrottle(ctx.clock, throttlePolicy);
+  // Operators behind one proxy share an address: it gets more free failures than a name does,
+  // so one person mistyping cannot lock out the whole helpdesk.
+  const byAddress = createLoginThrottle(ctx.clock, { ...throttlePolicy, freeFailures: throttlePolicy.freeFailures * 4 });
   const cookieAttrs = `Path=${CONSOLE_BASE}; HttpOnly; SameSite=Strict${options.secureCookies ? '; Secure' : ''}`;
   const setCookie = (value: string) => ({ 'set-cookie': `${SESSION_COOKIE}=${value}; ${cookieAttrs}` });
   const clearCookie = { 'set-cookie': `${SESSION_COOKIE}=; ${cookieAttrs}; Max-Age=0` };
@@ -72,15 +76,17 @@ export function createConsoleHandler(ctx: BackendContext, options: ConsoleOption
     const form = await readForm(req);
     const name = (form.get('name') ?? '').trim().toLowerCase().slice(0, 64);
     const password = form.get('password') ?? '';
-    const keys = [`name:${name}`, `addr:${req.socket.remoteAddress ?? ''}`];
-    const wait = throttle.retryAfter(keys);
+    const nameKey = [name];
+    const addrKey = [req.socket.remoteAddress ?? ''];
+    const wait = Math.max(byName.retryAfter(nameKey), byAddress.retryAfter(addrKey));
     if (wait > 0) return { status: 429, html: loginPage({ name, notice: { kind: 'bad', text: `Too many failed logins: try again in ${wait} s.` } }), headers: { 'retry-after': String(wait) } };
     const op = await authenticateOperator(ctx, name, password);
     if (!op) {
-      throttle.failed(keys);
+      byName.failed(nameKey);
+      byAddress.failed(addrKey);
       return { status: 401, html: loginPage({ name, notice: { kind: 'bad', text: 'Wrong name or password, or the operator is disabled.' } }) };
     }
-    throttle.succeeded([keys[0]!]);
+    byName.succeeded(nameKey);
     await pruneConsoleSessions(ctx, settings);
     const s = await createConsoleSession(ctx, op.name);
     await ctx.db.transaction((tx) => appendAudit(tx, ctx.db.dialect, ctx.clock(), { actor: operatorActor(op.name), action: 'operator.login', subject: operatorActor(op.name) }));

@@ -1,8 +1,8 @@
 /**
  * Login throttling for the console, in memory (one process; a restart forgets, which costs an
- * attacker nothing they could not get by waiting). Keyed by operator name and by client
- * address separately, so one name guessed from many addresses and many names from one address
- * are both slowed. The first `freeFailures` failures cost nothing; after that each failure
+ * attacker nothing they could not get by waiting). The console keeps one by operator name and
+ * one by client address, so one name guessed from many addresses and many names from one
+ * address are both slowed. The first `freeFailures` failures cost nothing; after that each failure
  * doubles a wait (from `baseDelaySeconds` up to `maxDelaySeconds`) during which every attempt
  * for that key is refused without checking the password. A success clears the name's count.
  */

@@ -74,7 +74,7 @@ ${d.app ? html`<dl class="facts">
 </div>
 <section class="panel" aria-labelledby="log-h"><h2 id="log-h">Recent sign-in attempts</h2>
 ${d.authLog.length === 0 ? html`<p class="muted">No attempts recorded.</p>` : html`<div class="scroll"><table><thead><tr><th scope="col">When</th><th scope="col">Factor</th><th scope="col">Result</th><th scope="col">Reason</th></tr></thead><tbody>
-${d.authLog.map((e) => html`<tr><td>${formatTime(e.at)}</td><td>${e.factor ?? '—'}${e.serial && html` <span class="mono">${e.serial}</span>`}</td>
+${d.authLog.map((e) => html`<tr><td class="when">${formatTime(e.at)}</td><td>${e.factor ?? '—'}${e.serial && html` <span class="mono">${e.serial}</span>`}</td>
 <td>${e.ok ? html`<span class="badge ok">accepted</span>` : html`<span class="badge bad">refused</span>`}</td><td>${e.reason ?? ''}</td></tr>`)}
 </tbody></table></div>`}
 </section>`,
