@@ -26,15 +26,20 @@ function readLineFromPipe(): Promise<string> {
   });
 }
 
+/** Typed ahead of a prompt (both answers in one chunk): kept for the next prompt. */
+let typedAhead = '';
+
 function readHidden(prompt: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const stdin = process.stdin;
     process.stderr.write(prompt);
     stdin.setRawMode(true);
     stdin.setEncoding('utf8');
-    stdin.resume();
     let text = '';
-    const done = (error?: Error) => {
+    let finished = false;
+    const done = (rest: string, error?: Error) => {
+      finished = true;
+      typedAhead = rest;
       stdin.off('data', onData);
       stdin.setRawMode(false);
       stdin.pause();
@@ -43,14 +48,20 @@ function readHidden(prompt: string): Promise<string> {
       else resolve(text);
     };
     const onData = (chunk: string) => {
-      for (const ch of chunk) {
-        if (ch === '\r' || ch === '\n') return done();
-        if (ch === '\u0003') return done(new BackendError('INVALID_REQUEST', 'cancelled'));
-        if (ch === '\u007f' || ch === '\b') text = text.slice(0, -1);
+      const chars = [...chunk];
+      for (let i = 0; i < chars.length && !finished; i++) {
+        const ch = chars[i]!;
+        if (ch === '\r' || ch === '\n') done(chars.slice(i + (ch === '\r' && chars[i + 1] === '\n' ? 2 : 1)).join(''));
+        else if (ch === '\u0003') done('', new BackendError('INVALID_REQUEST', 'cancelled'));
+        else if (ch === '\u007f' || ch === '\b') text = text.slice(0, -1);
         else if (ch >= ' ' && text.length < MAX_INPUT) text += ch;
       }
     };
     stdin.on('data', onData);
+    const ahead = typedAhead;
+    typedAhead = '';
+    if (ahead) onData(ahead);
+    if (!finished) stdin.resume();
   });
 }
 
