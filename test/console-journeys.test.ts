@@ -31,6 +31,7 @@ describe('helpdesk console in chromium', () => {
   let evil: Server;
   let evilUrl: string;
   const seeds: Uint8Array[] = [];
+  let appSecret = '';
 
   beforeAll(async () => {
     t = await startTestBackend({ db: await createTestDatabase('sqlite'), clock: testClock(T0 + 5) });
@@ -41,6 +42,9 @@ describe('helpdesk console in chromium', () => {
     drifted = await registerFob(t, { user: 'mario.rossi' });
     locked = await registerFob(t, { user: 'li.wei' });
     seeds.push(lost.seed, drifted.seed, locked.seed);
+    const app = await t.call<{ otpauthUri: string }>('admin', 'POST', '/v1/users/li.wei/app', { label: 'Pixel 8' });
+    expect(app.status).toBe(201);
+    appSecret = /secret=([A-Z2-7]+)/.exec(app.body.otpauthUri)![1]!;
     // Ten wrong codes, each after the throttle's delay, lock li.wei out.
     for (let i = 0; i < 10; i++) {
       const r = await t.call<{ ok: boolean; reason?: string }>('validator', 'POST', '/v1/validate', { user: 'li.wei', code: wrongCodeAt(locked.seed, t.clock()) });
@@ -74,6 +78,7 @@ describe('helpdesk console in chromium', () => {
       const b = Buffer.from(s);
       for (const form of [b.toString('hex'), b.toString('base64'), b.toString('base64url'), encodeBase32(s).replace(/=+$/, '')]) expect(content).not.toContain(form);
     }
+    expect(content).not.toContain(appSecret);
   };
 
   const auditEntries = async () =>
@@ -175,7 +180,14 @@ describe('helpdesk console in chromium', () => {
     await page.getByRole('region', { name: /^Users/ }).getByRole('link', { name: 'li.wei' }).click();
     const lockout = page.getByRole('region', { name: 'Lockout' });
     await expect(lockout.textContent()).resolves.toContain('locked out until');
+    const appSection = await page.getByRole('region', { name: 'Authenticator app' }).textContent();
+    expect(appSection).toContain('Pixel 8');
+    expect(appSection).toContain('active');
+    // Support sees the app device but may not revoke it (the API's rule: admins only).
+    expect(await page.getByRole('link', { name: 'Revoke app device…' }).count()).toBe(0);
+    expect((await page.request.get(`${consoleUrl}/users/li.wei/revoke-app`)).status()).toBe(403);
     await screenshots(page, '07-user-locked');
+    await expectNoSeed(page);
     await page.getByLabel('Reason').fill('identity checked by phone');
     await page.getByRole('button', { name: 'Unlock' }).click();
     await page.waitForURL(`${consoleUrl}/users/li.wei?done=unlocked`);
@@ -208,6 +220,14 @@ describe('helpdesk console in chromium', () => {
     expect(table).toContain('op:alice');
     expect(table).toContain('lost on the train');
     await screenshots(ap, '09-audit');
+    // Admin: revoke li.wei's app device, with a confirmation step and a reason.
+    await ap.goto(`${consoleUrl}/users/li.wei`);
+    await ap.getByRole('link', { name: 'Revoke app device…' }).click();
+    await ap.getByLabel('Reason (recorded in the audit log)').fill('phone stolen');
+    await ap.getByRole('button', { name: 'Revoke app device' }).click();
+    await ap.waitForURL(`${consoleUrl}/users/li.wei?done=app-revoked`);
+    await expect(ap.getByRole('region', { name: 'Authenticator app' }).textContent()).resolves.toContain('No app enrolled');
+    expect(await auditEntries()).toContainEqual(expect.objectContaining({ actor: 'op:bob', action: 'app.revoke', subject: 'user:li.wei', detail: expect.objectContaining({ reason: 'phone stolen' }) }));
     await ap.getByRole('link', { name: 'Operators' }).click();
     await expect(ap.getByRole('table').textContent()).resolves.toContain('alice');
     await screenshots(ap, '10-operators');
@@ -233,10 +253,10 @@ describe('helpdesk console in chromium', () => {
   });
 
   afterAll(() => {
-    // The README's picture: the user page at 1280×800.
+    // The README's picture: a user page (fob, app device, lockout) at 1280×800.
     if (process.env.FOBKIT_UPDATE_DOCS_SCREENSHOT === '1') {
       mkdirSync(join(import.meta.dirname, '..', 'docs'), { recursive: true });
-      copyFileSync(join(SCREENSHOTS, '03-user-wide.png'), join(import.meta.dirname, '..', 'docs', 'console.png'));
+      copyFileSync(join(SCREENSHOTS, '07-user-locked-wide.png'), join(import.meta.dirname, '..', 'docs', 'console.png'));
     }
   });
 });

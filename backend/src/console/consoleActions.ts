@@ -3,6 +3,7 @@
  * rules, the state checks and the audit entries are the same), with the operator as the audit
  * actor (`op:<name>`). Destructive actions (unbind, revoke, disable, revoke app) need the
  * confirmation step's `confirmed=yes` and a reason; without them they answer the confirmation page.
+ * Role rules are the API's: revoking an app device is for admins (the handler checks).
  */
 import { BackendError } from '../errors.js';
 import type { BackendContext } from '../service/context.js';
