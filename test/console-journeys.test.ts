@@ -90,7 +90,12 @@ describe('helpdesk console in chromium', () => {
     await page.goto(`${consoleUrl}/`);
     await expect(page.getByRole('heading', { name: 'Log in' }).isVisible()).resolves.toBe(true);
     await screenshots(page, '01-login');
-    await logIn(page, consoleUrl, alice);
+    // Keyboard only: the name field has the focus, Tab to the password, Enter to log in.
+    await page.keyboard.type(alice.name);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(alice.password);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${consoleUrl}/search`);
 
     // Part of the name.
     await page.getByLabel('User name or serial').fill('gonz');
@@ -158,10 +163,11 @@ describe('helpdesk console in chromium', () => {
     await page.getByRole('region', { name: /^Users/ }).getByRole('link', { name: 'mario.rossi' }).click();
     await page.getByRole('link', { name: 'Resync…' }).click();
     await page.waitForURL(`${consoleUrl}/tokens/${drifted.serial}#resync-h`);
-    await page.getByLabel('First code').fill(codeAt(drifted.seed, fobTime()));
-    await page.getByLabel('Next code').fill(codeAt(drifted.seed, fobTime() + 60));
+    // As read off the fob: one code, then (after it changed) the one it shows now.
+    await page.getByLabel('First code').fill(codeAt(drifted.seed, fobTime() - 60));
+    await page.getByLabel('Next code').fill(codeAt(drifted.seed, fobTime()));
     await page.getByRole('button', { name: 'Resync' }).click();
-    await expect(page.getByRole('status').textContent()).resolves.toContain('Resynchronised: the fob is 11 steps (660 s) ahead');
+    await expect(page.getByRole('status').textContent()).resolves.toContain('Resynchronised: the fob is 10 steps (600 s) ahead');
     await screenshots(page, '06-fob-resynced');
     await expectNoSeed(page);
     await context.close();

@@ -188,9 +188,32 @@ describe.each(kinds)('console guards on %s', (kind) => {
     expect((await get('/search?q=%25', s.cookie)).text).toContain('No user matches');
   });
 
-  it('reads the authentication log through its adapter: [] until the table exists', async () => {
+  it('finds fobs by serial prefix, state and batch', async () => {
+    const s = await logIn(ops.bob!);
+    const spare = await registerFob(t, {});
+    const prefix = spare.serial.slice(0, 6);
+    const byPrefix = await get(`/search?q=${prefix}`, s.cookie);
+    expect(byPrefix.text).toContain(`>${spare.serial}<`);
+    expect(byPrefix.text).toContain(`>${fob.serial}<`);
+    const available = await get('/search?q=&state=available', s.cookie);
+    expect(available.text).toContain(`>${spare.serial}<`);
+    expect(available.text).not.toContain(`>${fob.serial}<`);
+    expect((await get('/search?batch=B1&state=assigned', s.cookie)).text).toContain(`>${fob.serial}<`);
+    expect((await get('/search?batch=nope', s.cookie)).text).toContain('No fob matches');
+    expect((await get(`/search?q=${spare.serial.toLowerCase()}`, s.cookie)).text).toContain(`>${spare.serial}<`);
+  });
+
+  it('reads the authentication log through its adapter: [] until the table exists, then its rows', async () => {
     const ctx = t.running.backend.ctx;
     await expect(readAuthLog(ctx, 'pat_x')).resolves.toEqual([]);
+    // A stand-in for the table another change adds (the adapter's one place to adjust).
+    await ctx.db.run('CREATE TABLE auth_log (at DOUBLE PRECISION NOT NULL, user_id TEXT NOT NULL, factor TEXT, serial TEXT, ok INTEGER NOT NULL, reason TEXT)');
+    await ctx.db.run('INSERT INTO auth_log (at, user_id, factor, serial, ok, reason) VALUES (?, ?, ?, ?, ?, ?)', [T0 + 10, 'pat_x', 'hardware', fob.serial, 0, 'mismatch']);
+    await expect(readAuthLog(ctx, 'pat_x')).resolves.toEqual([{ at: T0 + 10, factor: 'hardware', serial: fob.serial, ok: false, reason: 'mismatch' }]);
+    const s = await logIn(ops.bob!);
+    const page = await get('/users/pat_x', s.cookie);
+    expect(page.text).toContain('mismatch');
+    expect(page.text).toContain('refused');
   });
 });
 
