@@ -110,6 +110,10 @@ describe.each(kinds)('console guards on %s', (kind) => {
     expect((await t.call<{ state: string }>('support', 'GET', `/v1/tokens/${fob.serial}`)).body.state).toBe('assigned');
     // The login form too: a cross-origin login is refused before the password is looked at.
     expect((await post('/login', ops.alice!, undefined, { origin: 'http://evil.example' })).status).toBe(403);
+    // Behind a proxy that rewrites Host, the public name comes as X-Forwarded-Host.
+    expect((await post(unbind, { ...form, csrf }, cookie, { origin: 'https://helpdesk.example', 'x-forwarded-host': 'elsewhere.example' })).status).toBe(403);
+    const proxied = await post(`/users/pat_x/unlock`, { csrf }, cookie, { origin: 'https://helpdesk.example', 'x-forwarded-host': 'helpdesk.example', 'sec-fetch-site': 'same-origin' });
+    expect(proxied.status).toBe(303);
     // The console's own form, same origin: accepted.
     const ok = await post(unbind, { ...form, csrf }, cookie, { origin: new URL(t.url).origin, 'sec-fetch-site': 'same-origin' });
     expect(ok.status).toBe(303);

@@ -14,14 +14,18 @@ export function checkSameOrigin(req: IncomingMessage): OriginVerdict {
   if (site !== undefined && site !== 'same-origin') return { ok: false, reason: `Sec-Fetch-Site is ${String(site)}` };
   const origin = req.headers.origin;
   if (origin === undefined) return { ok: true };
-  const host = req.headers.host;
   let parsed: URL;
   try {
     parsed = new URL(origin);
   } catch {
     return { ok: false, reason: 'Origin is not a URL' };
   }
-  if (!host || parsed.host !== host) return { ok: false, reason: 'Origin is another site' };
+  // Behind a reverse proxy that rewrites Host, the public name arrives as X-Forwarded-Host.
+  // Trusting it is safe here: a page on another site cannot make a browser send that header
+  // (a form cannot set headers, and fetch with one needs a CORS preflight this server never grants).
+  const forwarded = req.headers['x-forwarded-host'];
+  const hosts = [req.headers.host, ...(typeof forwarded === 'string' ? [forwarded.split(',')[0]!.trim()] : [])];
+  if (!hosts.includes(parsed.host)) return { ok: false, reason: 'Origin is another site' };
   return { ok: true };
 }
 
