@@ -126,6 +126,17 @@ describe.each(kinds)('console guards on %s', (kind) => {
     const unconfirmed = await post(unbind, { csrf, reason: 'x' }, cookie);
     expect(unconfirmed.status).toBe(200);
     expect(unconfirmed.text).toContain('Please confirm');
+    // A refused action is explained on the page it came from.
+    const second = await registerFob(t, {});
+    const taken = await post('/users/pat_x/assign', { csrf, serial: second.serial }, cookie);
+    expect(taken.status).toBe(409);
+    expect(taken.text).toContain('already has a fob');
+    expect(taken.text).toMatch(/<h1>User <span class="mono">pat_x<\/span><\/h1>/);
+    expect(taken.text).toContain('role="alert"');
+    const mistyped = await post('/users/pat_x/assign', { csrf, serial: 'FK00000012' }, cookie);
+    expect(mistyped.status).toBe(400);
+    expect(mistyped.text).toContain('check digit');
+    expect((await post('/users/nobody.here/unlock', { csrf }, cookie)).status).toBe(404);
     const noReason = await post(unbind, { csrf, confirmed: 'yes', reason: '  ' }, cookie);
     expect(noReason.status).toBe(400);
     expect(noReason.text).toContain('give a reason');

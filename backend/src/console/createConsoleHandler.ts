@@ -125,10 +125,19 @@ export function createConsoleHandler(ctx: BackendContext, options: ConsoleOption
   /** A refused action: shown on the page it was started from, with the service's reason. */
   const refused = async (session: ConsoleSession, e: BackendError, where: { serial?: string; user?: string; confirm?: Parameters<typeof confirmSpecFor> }): Promise<ConsoleReply> => {
     const notice: Notice = { kind: 'bad', text: e.message };
-    if (e.code === 'NOT_FOUND' || e.code === 'INVALID_SERIAL') return page(e.status, 'Not found', e.message, session);
+    const notFound = () => page(e.status, 'Not found', e.message, session);
+    if (where.user !== undefined) {
+      // On the user's page (a serial typed there that does not exist, a fob taken meanwhile…).
+      try {
+        return await userPageReply(session, where.user, notice, e.status);
+      } catch (again) {
+        if (again instanceof BackendError && again.code === 'NOT_FOUND') return notFound();
+        throw again;
+      }
+    }
+    if (e.code === 'NOT_FOUND' || e.code === 'INVALID_SERIAL') return notFound();
     if (where.confirm) return { status: e.status, html: confirmPage(session, confirmSpecFor(...where.confirm), notice) };
-    if (where.serial) return tokenPageReply(ctx, session, where.serial, notice, e.status);
-    return userPageReply(session, where.user!, notice, e.status);
+    return tokenPageReply(ctx, session, where.serial!, notice, e.status);
   };
 
   const route = async (req: IncomingMessage, pathname: string, query: URLSearchParams): Promise<ConsoleReply> => {
