@@ -92,8 +92,10 @@ export async function migrate(db: Db, now: () => number = () => Date.now() / 100
   for (const m of MIGRATIONS) {
     const done = await db.transaction(async (tx) => {
       if (db.dialect === 'postgres') await tx.get('SELECT pg_advisory_xact_lock(7466001)');
-      const row = await tx.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
-      if ((row?.v ?? 0) >= m.version) return false;
+      // Each version on its own, not "everything up to the highest": migrations written on
+      // parallel branches (5 merged before 2, 3, 4 existed) still run once merged.
+      const row = await tx.get<{ v: number }>('SELECT version AS v FROM schema_migrations WHERE version = ?', [m.version]);
+      if (row) return false;
       for (const s of m.statements(db.dialect)) await tx.run(s);
       await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, now()]);
       return true;
