@@ -28,7 +28,7 @@ export function auditPage(session: ConsoleSession, rows: AuditRow[], filter: { s
 </form></section>
 <section class="panel" aria-labelledby="entries-h"><h2 id="entries-h">Entries</h2>
 ${rows.length === 0 ? html`<p class="muted">No entries.</p>` : html`<div class="scroll"><table><thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Who</th><th scope="col">What</th><th scope="col">Subject</th><th scope="col">Detail</th></tr></thead><tbody>
-${rows.map((r) => html`<tr><td>${r.seq}</td><td class="when">${formatTime(r.at)}</td><td class="mono">${r.actor}</td><td>${r.action}</td><td class="mono">${r.subject ?? ''}</td><td class="mono">${r.detail}</td></tr>`)}
+${rows.map((r) => html`<tr><td>${r.seq}</td><td class="when">${formatTime(r.at)}</td><td class="mono">${r.actor}</td><td>${r.action}</td><td class="mono">${r.subject ?? ''}</td><td class="mono detail">${r.detail}</td></tr>`)}
 </tbody></table></div>`}
 ${oldest !== null && html`<p><a href="${CONSOLE_BASE}/audit?before=${oldest}${subjectQuery}">Older entries</a></p>`}
 </section>`,

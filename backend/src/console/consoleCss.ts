@@ -31,6 +31,7 @@ table { border-collapse: collapse; width: 100%; background: #fff; }
 th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: #eaeef2; font-weight: 600; white-space: nowrap; }
 td.when { white-space: nowrap; }
+td.detail { overflow-wrap: anywhere; min-width: 14em; }
 form.inline { display: flex; flex-wrap: wrap; align-items: flex-end; gap: 8px 10px; margin: 8px 0; }
 form.stack { display: grid; gap: 10px; max-width: 420px; }
 label { display: grid; gap: 3px; font-weight: 600; font-size: 14px; }

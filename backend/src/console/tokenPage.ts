@@ -72,7 +72,7 @@ ${(t.state === 'assigned' || t.state === 'available') && html`<section class="pa
 </div>
 <section class="panel" aria-labelledby="hist-h"><h2 id="hist-h">History</h2>
 <div class="scroll"><table><thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">What</th><th scope="col">Detail</th></tr></thead><tbody>
-${[...t.history].reverse().map((h) => html`<tr><td class="when">${formatTime(h.at)}</td><td class="mono">${h.actor}</td><td>${h.action}</td><td class="mono">${JSON.stringify(h.detail)}</td></tr>`)}
+${[...t.history].reverse().map((h) => html`<tr><td class="when">${formatTime(h.at)}</td><td class="mono">${h.actor}</td><td>${h.action}</td><td class="mono detail">${JSON.stringify(h.detail)}</td></tr>`)}
 </tbody></table></div>
 </section>`,
   });
