@@ -23,4 +23,9 @@ export { enrolApp, revokeApp, describeUser, unlockUser, type EnrolAppResult, typ
 export { validateCode, type ValidateResult, type ValidateFailure } from './service/validate.js';
 export { rotateKek, type RotateKekResult } from './service/rotateKek.js';
 export { verifyAuditChain, type AuditVerifyResult } from './audit/auditLog.js';
+export {
+  addOperator, listOperators, disableOperator, setOperatorPassword, authenticateOperator, operatorActor, OPERATOR_ROLES,
+  type OperatorRole, type OperatorView,
+} from './service/operatorStore.js';
+export { createConsoleHandler, SESSION_COOKIE, type ConsoleOptions, type ConsoleHandler } from './console/createConsoleHandler.js';
 export type { TokenState } from './store/rows.js';

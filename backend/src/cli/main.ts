@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `fobkit-backend` command line: serve, keys create|list|revoke, kek rotate, audit verify|head.
+ * The `fobkit-backend` command line: serve, keys create|list|revoke, operators add|list|disable|passwd,
+ * kek rotate, audit verify|head, user pin, import.
  * Exit codes (DEVELOPERS.md): 0 success, 1 negative result (audit chain broken), 2 usage or bad
  * input, 3 could not run (database, KEK file, port), 70 bug.
  */
@@ -23,6 +24,8 @@ import { DEFAULT_POLICY, type BackendPolicy } from '../service/context.js';
 import { importCommand } from '../interop/importCommand.js';
 import { userCommand } from './userPinCommand.js';
 import { backendErrorExitCode, cliActor, EXIT } from './_cliSupport.js';
+import { addOperator, disableOperator, listOperators, OPERATOR_ROLES, setOperatorPassword } from '../service/operatorStore.js';
+import { readPassword } from './_readPassword.js';
 
 function print(json: boolean, obj: Record<string, unknown>, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(obj)}\n` : `${text}\n`);
@@ -76,16 +79,26 @@ await yargs(hideBin(process.argv))
     'max-body-bytes': { type: 'number', default: 16384 },
     'key-cache': { type: 'number', default: DEFAULT_OTP_KEY_CACHE_ENTRIES, describe: 'factors whose opened seed validation keeps in memory, about 0.6 KiB each (0: open every seed per request)' },
     'test-clock': { type: 'boolean', default: false, describe: 'QA only: let admin keys set the server clock (POST /v1/test/clock)' },
+    console: { type: 'boolean', default: true, describe: 'serve the helpdesk console under /console/ (--no-console: API only)' },
+    'console-secure-cookies': { type: 'boolean', default: false, describe: 'mark the console cookie Secure: set it when operators reach the console over HTTPS (a TLS proxy in front)' },
+    'console-idle-minutes': { type: 'number', default: 15, describe: 'console sessions end after this long without a request' },
+    'console-max-hours': { type: 'number', default: 12, describe: 'console sessions end this long after login, whatever happens' },
   }), async (a) => {
     try {
       if (!Number.isInteger(a.window) || a.window < 0 || a.window > 10) throw new BackendError('INVALID_REQUEST', '--window must be an integer from 0 to 10');
       if (!Number.isSafeInteger(a['key-cache']) || a['key-cache'] < 0) throw new BackendError('INVALID_REQUEST', '--key-cache must be a whole number of entries, 0 or more');
+      if (!(a['console-idle-minutes'] >= 1 && a['console-idle-minutes'] <= 1440)) throw new BackendError('INVALID_REQUEST', '--console-idle-minutes must be from 1 to 1440');
+      if (!(a['console-max-hours'] > 0 && a['console-max-hours'] <= 168)) throw new BackendError('INVALID_REQUEST', '--console-max-hours must be more than 0 and at most 168');
+      const consoleOptions = a.console
+        ? { secureCookies: a['console-secure-cookies'], sessions: { idleSeconds: a['console-idle-minutes'] * 60, absoluteSeconds: a['console-max-hours'] * 3600 } }
+        : false as const;
       const policy: Partial<BackendPolicy> = { window: a.window, throttle: { ...DEFAULT_POLICY.throttle, lockoutFailures: a['lockout-failures'], lockoutSeconds: a['lockout-seconds'] } };
       const testClock = a['test-clock'] ? createSettableClock() : undefined;
-      const running = await startServer({ db: a.db, kekFile: a['kek-file'], listen: a.listen, policy, maxBodyBytes: a['max-body-bytes'], otpKeyCacheEntries: a['key-cache'], ...(testClock ? { clock: testClock.clock, extraRoutes: testClockRoutes(testClock) } : {}) });
+      const running = await startServer({ db: a.db, kekFile: a['kek-file'], listen: a.listen, policy, maxBodyBytes: a['max-body-bytes'], otpKeyCacheEntries: a['key-cache'], console: consoleOptions, ...(testClock ? { clock: testClock.clock, extraRoutes: testClockRoutes(testClock) } : {}) });
       const { backend } = running;
-      print(a.json, { event: 'ready', url: running.url, db: backend.ctx.db.description, kekFile: backend.kekFile, createdKek: backend.createdKek, pid: process.pid, version: BACKEND_VERSION, testClock: testClock !== undefined },
-        `fobkit-backend ${BACKEND_VERSION} listening on ${running.url} (${backend.ctx.db.description}, KEK ${backend.kekFile}${backend.createdKek ? ', created' : ''})${testClock ? ' with the TEST CLOCK (QA only)' : ''}`);
+      const consoleUrl = a.console ? `${running.url}/console/` : null;
+      print(a.json, { event: 'ready', url: running.url, consoleUrl, db: backend.ctx.db.description, kekFile: backend.kekFile, createdKek: backend.createdKek, pid: process.pid, version: BACKEND_VERSION, testClock: testClock !== undefined },
+        `fobkit-backend ${BACKEND_VERSION} listening on ${running.url} (${backend.ctx.db.description}, KEK ${backend.kekFile}${backend.createdKek ? ', created' : ''})${testClock ? ' with the TEST CLOCK (QA only)' : ''}${consoleUrl ? `\nhelpdesk console: ${consoleUrl} (operators: fobkit-backend operators add NAME --role support|admin)` : ''}`);
       const headLog = await startAuditHeadLog({ db: backend.ctx.db, log: (h) => printAuditHead(a.json, h), logError: (m) => process.stderr.write(`${m}\n`) });
       const stop = (): void => {
         headLog.stop();
@@ -114,6 +127,31 @@ await yargs(hideBin(process.argv))
     .command('revoke <id>', 'revoke a key (servers stop accepting it within 5 s)', (y2) => y2.options(dbOptions).positional('id', { type: 'string', demandOption: true }), (a) => withBackend(a.json, { db: a.db, useKek: false }, async (b) => {
       await revokeApiKey(b.ctx, cliActor(), a.id);
       print(a.json, { event: 'key-revoked', id: a.id }, `revoked ${a.id}`);
+    }))
+    .demandCommand(1))
+  .command('operators', 'people who log in to the helpdesk console', (y) => y
+    .command('add <name>', 'add an operator; the password is read from the terminal or standard input, never the command line', (y2) => y2.options({
+      ...dbOptions,
+      role: { choices: OPERATOR_ROLES, demandOption: true },
+    }).positional('name', { type: 'string', demandOption: true }), (a) => withBackend(a.json, { db: a.db, useKek: false }, async (b) => {
+      const op = await addOperator(b.ctx, cliActor(), { name: a.name, role: a.role, password: await readPassword() });
+      print(a.json, { event: 'operator-added', name: op.name, role: op.role }, `added operator ${op.name} (${op.role})`);
+    }))
+    .command('list', 'list operators (never the password hashes)', (y2) => y2.options(dbOptions), (a) => withBackend(a.json, { db: a.db, useKek: false }, async (b) => {
+      const ops = await listOperators(b.ctx);
+      if (a.json) print(true, { event: 'operators', operators: ops }, '');
+      else for (const o of ops) process.stdout.write(`${o.name.padEnd(20)}  ${o.role.padEnd(7)}  ${o.disabledAt === null ? 'active' : 'disabled'}\n`);
+    }))
+    .command('disable <name>', 'disable an operator (their console sessions end at once)', (y2) => y2.options(dbOptions).positional('name', { type: 'string', demandOption: true }), (a) => withBackend(a.json, { db: a.db, useKek: false }, async (b) => {
+      await disableOperator(b.ctx, cliActor(), a.name);
+      print(a.json, { event: 'operator-disabled', name: a.name }, `disabled operator ${a.name}`);
+    }))
+    .command('passwd <name>', 'set a new password (and with --role a new role); their console sessions end', (y2) => y2.options({
+      ...dbOptions,
+      role: { choices: OPERATOR_ROLES },
+    }).positional('name', { type: 'string', demandOption: true }), (a) => withBackend(a.json, { db: a.db, useKek: false }, async (b) => {
+      await setOperatorPassword(b.ctx, cliActor(), a.name, await readPassword(), a.role);
+      print(a.json, { event: 'operator-password-set', name: a.name, ...(a.role ? { role: a.role } : {}) }, `password of ${a.name} set${a.role ? `, role ${a.role}` : ''}`);
     }))
     .demandCommand(1))
   .command('kek', 'key-encryption key', (y) => y

@@ -19,6 +19,7 @@ import type { BackendContext } from '../service/context.js';
 import { authenticateApiKey } from '../service/apiKeyStore.js';
 import { buildRoutes, type Route } from './routes.js';
 import { buildOpenApi } from './openapi.js';
+import { createConsoleHandler, type ConsoleOptions } from '../console/createConsoleHandler.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
 /** How long a key lookup is reused; a revoked key stops working within this time. */
@@ -32,6 +33,8 @@ export interface HttpServerOptions {
   logError?: (message: string) => void;
   /** Routes added after the standard ones (the test clock of `serve --test-clock`). */
   extraRoutes?: Route[];
+  /** The helpdesk console under /console/ (on unless false). */
+  console?: ConsoleOptions | false;
 }
 
 interface CompiledRoute {
@@ -121,6 +124,7 @@ export function createHttpServer(ctx: BackendContext, options: HttpServerOptions
   // Routes without parameters (validate above all) are found by one map lookup.
   const fixed = new Map<string, Route>(routes.filter((c) => !c.route.path.includes('{')).map((c) => [`${c.route.method} ${c.route.path}`, c.route]));
   const authCache = new Map<string, { id: string; role: Role; until: number }>();
+  const consoleHandler = options.console === false ? undefined : createConsoleHandler(ctx, options.console);
 
   const authenticate = async (header: string | undefined): Promise<{ id: string; role: Role }> => {
     const m = header ? /^Bearer ([!-~]{1,200})$/.exec(header) : null;
@@ -163,6 +167,7 @@ export function createHttpServer(ctx: BackendContext, options: HttpServerOptions
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathname = q === -1 ? url : url.slice(0, q);
+    if (consoleHandler && (pathname === '/console' || pathname.startsWith('/console/'))) return consoleHandler(req, res);
     const found = findRoute(req.method ?? 'GET', pathname);
     if (found === undefined) throw new BackendError('NOT_FOUND', `no endpoint ${pathname}`);
     if (found === 'method') throw new BackendError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${pathname}`);

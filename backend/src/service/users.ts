@@ -45,12 +45,13 @@ export async function enrolApp(ctx: BackendContext, actor: string, user: string,
   return { id, otpauthUri, algorithm, digits, period, revokedPrevious };
 }
 
-export async function revokeApp(ctx: BackendContext, actor: string, user: string): Promise<{ revoked: string | null }> {
+/** Revokes the user's app factor; `reason` (the console asks for one) goes into the audit entry. */
+export async function revokeApp(ctx: BackendContext, actor: string, user: string, reason?: string): Promise<{ revoked: string | null }> {
   return auditedTransaction(ctx, async (tx, audit) => {
     const prev = await tx.get<{ id: string }>('SELECT id FROM app_factors WHERE user_id = ? AND revoked_at IS NULL', [user]);
     if (!prev) return { revoked: null };
     await tx.run('UPDATE app_factors SET revoked_at = ? WHERE id = ?', [ctx.clock(), prev.id]);
-    await audit({ actor, action: 'app.revoke', subject: `user:${user}`, detail: { id: prev.id } });
+    await audit({ actor, action: 'app.revoke', subject: `user:${user}`, detail: { id: prev.id, ...(reason !== undefined ? { reason } : {}) } });
     return { revoked: prev.id };
   }).then((r) => {
     if (r.revoked) ctx.otpKeys.forget(aad.appSeed(r.revoked));
@@ -86,13 +87,13 @@ export async function describeUser(ctx: BackendContext, user: string): Promise<U
   };
 }
 
-/** Clears the user's failure count and lockout, and those of the user's fob. */
-export async function unlockUser(ctx: BackendContext, actor: string, user: string): Promise<UserView> {
+/** Clears the user's failure count and lockout, and those of the user's fob; `reason`, when given, goes into the audit entry. */
+export async function unlockUser(ctx: BackendContext, actor: string, user: string, reason?: string): Promise<UserView> {
   await auditedTransaction(ctx, async (tx, audit) => {
     const { changes } = await tx.run('UPDATE users SET fail_count = 0, fail_last = NULL, locked_until = NULL WHERE user_id = ?', [user]);
     if (changes === 0) throw new BackendError('NOT_FOUND', `no user ${user}`);
     await tx.run("UPDATE tokens SET fail_count = 0, fail_last = NULL, locked_until = NULL WHERE user_id = ? AND state = 'assigned'", [user]);
-    await audit({ actor, action: 'user.unlock', subject: `user:${user}` });
+    await audit({ actor, action: 'user.unlock', subject: `user:${user}`, ...(reason !== undefined ? { detail: { reason } } : {}) });
   });
   return describeUser(ctx, user);
 }

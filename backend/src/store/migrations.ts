@@ -84,6 +84,23 @@ const MIGRATIONS: readonly Migration[] = [
     statements: () => ['ALTER TABLE users ADD COLUMN pin_hash TEXT'],
   },
   {
+    // The helpdesk console (backend/src/console/): people, not programs, log in. Written on its
+    // own: it needs no table from versions 2 to 4.
+    version: 5,
+    name: 'console operators and sessions',
+    statements: (d) => {
+      const { real } = T(d);
+      return [
+        `CREATE TABLE operators (name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+          created_at ${real} NOT NULL, updated_at ${real} NOT NULL, disabled_at ${real})`,
+        // id_hash: SHA-256 of the cookie's random id, so a copy of the table logs nobody in.
+        `CREATE TABLE console_sessions (id_hash TEXT PRIMARY KEY, operator TEXT NOT NULL, created_at ${real} NOT NULL,
+          last_seen ${real} NOT NULL)`,
+        `CREATE INDEX console_sessions_operator ON console_sessions (operator)`,
+      ];
+    },
+  },
+  {
     // Version 7: a refurbished fob's serial leaves its reservation for the key that re-registered
     // it (reregisterRevokedToken.ts), which alone (or an admin) may then activate it.
     version: 7,
