@@ -101,7 +101,7 @@ export function buildRoutes(openapi: () => unknown): Route[] {
     } },
     { method: 'POST', path: '/v1/tokens/{serial}/resync', roles: SUPPORT, body: bodies.resync, summary: 'Re-establish the drift from two consecutive codes', handler: async (ctx, req) => {
       const b = req.body as B<'resync'>;
-      return { body: await resyncToken(ctx, req.actor, serialParam(req), b.code1, b.code2) };
+      return { body: await resyncToken(ctx, req.actor, serialParam(req), b.code1, b.code2, b.clockOffset) };
     } },
     { method: 'GET', path: '/v1/users/{user}', roles: SUPPORT, summary: "A user's factors and failure state", handler: async (ctx, req) => ({ body: await describeUser(ctx, userParam(req)) }) },
     { method: 'POST', path: '/v1/users/{user}/unlock', roles: SUPPORT, body: bodies.none, summary: "Clear a user's (and their fob's) failures and lockout", handler: async (ctx, req) => ({

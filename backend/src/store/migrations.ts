@@ -63,6 +63,18 @@ const MIGRATIONS: readonly Migration[] = [
       return [...common, ...appendOnly];
     },
   },
+  {
+    version: 2,
+    name: 'token step ledger',
+    // otp/stepLedger.ts: the steps a fob had accepted, so that a resync after its clock was
+    // moved back re-allows the steps never used and nothing else. Existing fobs start with
+    // their whole history counted as used (used_floor = last_step).
+    statements: () => [
+      `ALTER TABLE tokens ADD COLUMN used_steps TEXT NOT NULL DEFAULT ''`,
+      'ALTER TABLE tokens ADD COLUMN used_floor BIGINT NOT NULL DEFAULT -1',
+      'UPDATE tokens SET used_floor = last_step',
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
