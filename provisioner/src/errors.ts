@@ -17,7 +17,8 @@ export type StationErrorCode =
   | 'BACKEND_BAD_RESPONSE' // a 2xx whose body is not what the contract says
   | 'REGISTRATION_KEY_MISMATCH' // the backend's registration key is not the pinned one
   | 'NO_SERIALS' // no serial can be reserved (backend unreachable and the local pool is empty)
-  | 'NO_PORTS'; // no port to provision was given or found
+  | 'NO_PORTS' // no port to provision was given or found
+  | 'NOT_FOBKIT_BACKEND'; // the URL answers, but not as a fobkit backend (GET /v1/openapi.json does not name one)
 
 export class StationError extends Error {
   override readonly name: string = 'StationError';
