@@ -9,6 +9,7 @@ import { reserveSerials } from '../service/serials.js';
 import { getRegistrationKey } from '../service/registrationKey.js';
 import { activateToken, assignToken, describeToken, registerToken, revokeToken, setTokenEnabled, unbindToken, type TokenView } from '../service/tokens.js';
 import { checkCode, resyncToken } from '../service/support.js';
+import { listTokens, parseTokenListQuery } from '../service/tokenList.js';
 import { describeUser, enrolApp, revokeApp, unlockUser } from '../service/users.js';
 import { validateCode } from '../service/validate.js';
 import { anySerial } from '../service/serialInput.js';
@@ -76,6 +77,9 @@ export function buildRoutes(openapi: () => unknown): Route[] {
     } },
     { method: 'POST', path: '/v1/tokens/{serial}/activate', roles: STATION, body: bodies.none, summary: 'Make a pending fob available (after the station locked it)', handler: async (ctx, req) => ({
       body: tokenSummary(await activateToken(ctx, req.actor, serialParam(req))),
+    }) },
+    { method: 'GET', path: '/v1/tokens', roles: SUPPORT, summary: 'List and search fobs (query: prefix, user, state, batch, limit ≤ 500, cursor = the previous page\'s next); never seed material', handler: async (ctx, req) => ({
+      body: await listTokens(ctx, parseTokenListQuery(req.query, USER_PATTERN)),
     }) },
     { method: 'GET', path: '/v1/tokens/{serial}', roles: SUPPORT, summary: 'A fob: state, owner, drift, failures, history; never the seed', handler: async (ctx, req) => ({
       body: (await describeToken(ctx, serialParam(req))) satisfies TokenView,

@@ -103,9 +103,9 @@ function expectObject<T>(body: unknown, what: string, required: string[]): T {
   return body as T;
 }
 
-/** True for the backend's 404 NOT_FOUND (no such token or user). */
+/** True for the backend's 404 NOT_FOUND (no such token or user); never for a server that is not a fobkit backend. */
 export function isNotFound(e: unknown): boolean {
-  return e instanceof BackendError && e.status === 404;
+  return e instanceof BackendError && e.status === 404 && e.code !== 'NOT_FOBKIT_BACKEND';
 }
 
 /** The OpenAPI title every fobkit backend serves (backend/src/http/openapi.ts). */
@@ -126,8 +126,7 @@ export class SupportClient {
 
   /**
    * Is the server at `baseUrl` a fobkit backend? Asks GET /v1/openapi.json with no key (once
-   * per client). Called before any conclusion is drawn from a refusal: any web server answers
-   * 404 to a path it does not know, and "the backend has no record of this fob" must not come
+   * per client), before any other call: "the backend has no record of this fob" must not come
    * from a wrong URL.
    * @throws BackendError NOT_FOBKIT_BACKEND, or BACKEND_UNREACHABLE
    */
@@ -147,24 +146,15 @@ export class SupportClient {
     return this.identity;
   }
 
-  /** A request whose refusals are believed only once the server is known to be a fobkit backend. */
-  private async send<T>(method: 'GET' | 'POST', path: string, body: unknown, role: Role): Promise<{ status: number; body: T }> {
-    try {
-      return await this.http.request<T>(method, path, body, { role });
-    } catch (e) {
-      if (e instanceof BackendError && e.status !== 0 && e.status < 500) await this.identify();
-      throw e;
-    }
-  }
-
+  /**
+   * A request to a server known to be a fobkit backend: identified before the first call (one
+   * small GET per client), since any web server answers 404 to what it does not know, and some
+   * answer 200 to everything.
+   */
   private async call<T>(method: 'GET' | 'POST', path: string, body: unknown, what: string, required: string[], role: Role = SUPPORT): Promise<T> {
-    const r = await this.send<unknown>(method, path, body, role);
-    try {
-      return expectObject<T>(r.body, what, required);
-    } catch (e) {
-      await this.identify();
-      throw e;
-    }
+    await this.identify();
+    const r = await this.http.request<unknown>(method, path, body, { role });
+    return expectObject<T>(r.body, what, required);
   }
 
   /** The token's record, or null when the backend does not know the serial. @throws BackendError */
