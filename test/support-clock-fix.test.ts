@@ -8,7 +8,8 @@
  *   says so instead of "the user should be able to log in";
  * - `--fix server` and `--fix clock`, on a fob ahead and on one behind: an inspect right after
  *   says OK and exits 0 (it used to say "expects +37 s" and propose the same fix again);
- * - with --json, the fix's wait is announced as a progress event before the report.
+ * - the fix's wait is shown: a progress event before the report with --json, a countdown line
+ *   on a terminal (a real pty, through script(1)).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -18,10 +19,10 @@ import { join } from 'node:path';
 import { generateHotp, totpStep } from '@fobkit/protocol/otp';
 import { Simulator } from '../firmware-sim/src/simulator.js';
 import { makeStationKeys, startBackendProcess, type BackendProcess, type StationKeys } from './provision-harness.js';
-import { fobkit, provisionFob, type ProvisionedFob } from './support-rig.js';
+import { fobkit, onTerminal, provisionFob, type ProvisionedFob } from './support-rig.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fobkit-clockfix-'));
-const FOBS = ['usedAhead', 'serverAhead', 'serverBehind', 'clockAhead', 'clockBehind'] as const;
+const FOBS = ['usedAhead', 'serverAhead', 'serverBehind', 'clockAhead', 'clockBehind', 'terminal'] as const;
 type Name = (typeof FOBS)[number];
 let sim: Simulator;
 let backend: BackendProcess;
@@ -120,5 +121,15 @@ describe('a fix is followed by an inspect that says OK (17.2)', () => {
     const expected = after.report.drift.backendExpectsSeconds!;
     expect(Math.abs(expected - (fix[1] === 'server' ? shift : 0))).toBeLessThan(3);
     expect(await validate(name, codeOnFob(name, 1))).toMatchObject({ ok: true });
+  }, 90_000);
+});
+
+describe("the fix's wait is shown on a terminal (17.2)", () => {
+  it('a countdown line while --fix server waits for the next code, then the verdict', async () => {
+    simFob('terminal').shiftClock(40);
+    const r = await onTerminal(['inspect', '--port', simFob('terminal').address, '--fix', 'server'], env);
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toMatch(/waiting \d+ s for the fob's next code \(a resync needs two consecutive codes\)/);
+    expect(r.output).toMatch(/verdict\s+clock drifted by \+4\d s.*: fixed, the backend now expects the fob's clock \+4\d s off/);
   }, 90_000);
 });

@@ -9,7 +9,7 @@
  *   refuse without one unless --yes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,7 +19,7 @@ import { decodeBase32, generateHotp, totpStep } from '@fobkit/protocol/otp';
 import { sealToRecipient } from '@fobkit/protocol/session';
 import { Simulator } from '../firmware-sim/src/simulator.js';
 import { makeStationKeys, startBackendProcess, type BackendProcess, type StationKeys } from './provision-harness.js';
-import { FOBKIT, fobkit, provisionFob, ROOT } from './support-rig.js';
+import { fobkit, onTerminal, provisionFob } from './support-rig.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fobkit-desk-'));
 let sim: Simulator;
@@ -54,32 +54,6 @@ async function registerToken(batch: string, user?: string): Promise<{ serial: st
 }
 
 const codeNow = (seed: Uint8Array, shift = 0) => generateHotp({ secret: seed, counter: totpStep({ time: Date.now() / 1000, period: 60 }) + shift });
-
-/** Runs fobkit on a real terminal (script(1) gives it a pty) and answers its question. */
-function onTerminal(args: string[], env: Record<string, string>, answer: string): Promise<{ code: number | null; output: string }> {
-  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const cmd = [process.execPath, ...FOBKIT, ...args].map(quote).join(' ');
-  return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    let answered = false;
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      if (!answered && output.includes('[y/N]')) {
-        answered = true;
-        child.stdin.write(`${answer}\r`);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
 
 beforeAll(async () => {
   execFileSync('script', ['-V'], { stdio: 'ignore' });
