@@ -115,6 +115,12 @@ export function buildOpenApi(routes: readonly Route[]): unknown {
       name: m[1], in: 'path', required: true, schema: { type: 'string' },
       description: m[1] === 'serial' ? 'fobkit serial (check digit verified: a mistyped serial is INVALID_SERIAL) or an imported vendor serial' : 'user id',
     }));
+    if (key === 'GET /v1/tokens') {
+      params.push(...(['prefix', 'user', 'state', 'batch', 'limit', 'cursor'] as const).map((name) => ({
+        name, in: 'query', required: false, schema: name === 'limit' ? { type: 'integer', minimum: 1, maximum: 500 } : name === 'state' ? ref('TokenState') : { type: 'string' },
+        description: { prefix: 'the start of the serial', user: "the user's fobs", state: 'only this state', batch: 'only this batch', limit: 'rows per page (default 50)', cursor: "the previous page's next" }[name],
+      })) as unknown as typeof params);
+    }
     paths[r.path] ??= {};
     paths[r.path]![r.method.toLowerCase()] = {
       summary: r.summary,
