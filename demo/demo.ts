@@ -166,10 +166,10 @@ async function main(): Promise<void> {
   const est = Math.round(record.drift.seconds);
   say(`8. bob's fob clock moved ${ahead} s ahead: code ${bobCode} → ${verdict(bob)}; the backend now records his fob ≈ ${est >= 0 ? '+' : ''}${est} s ahead (from one code; later logins narrow it)`);
 
-  await run(FOBKIT, ['unbind', serials[3]!, '--reason', 'lost on the train', ...support]);
+  await run(FOBKIT, ['unbind', serials[3]!, '--reason', 'lost on the train', '--yes', ...support]);
   const daveCode = sim.fob(3).press().text;
   const dave = await validate(url, keys.validator!, 'dave', daveCode);
-  say(`9. dave lost his fob: fobkit unbind ${serials[3]} --reason "lost on the train"; its code ${daveCode} → ${verdict(dave)}`);
+  say(`9. dave lost his fob: fobkit unbind ${serials[3]} --reason "lost on the train" --yes; its code ${daveCode} → ${verdict(dave)}`);
 
   const ok = allIn && !replay.ok && bob.ok && !dave.ok;
   await cleanup();

@@ -37,7 +37,7 @@ describe('npm run demo', () => {
     const alice = /^ {3}alice pressed FK\d{8}: (\d{6})/m.exec(out)![1];
     expect(out).toMatch(new RegExp(`^7\\. someone replays alice's code ${alice} → login refused \\(replayed\\)$`, 'm'));
     expect(out).toMatch(/^8\. bob's fob clock moved \d+ s ahead: code \d{6} → login accepted; the backend now records his fob ≈ \+\d+ s ahead \(from one code; later logins narrow it\)$/m);
-    expect(out).toMatch(new RegExp(`^9\\. dave lost his fob: fobkit unbind ${assigned![4]} --reason "lost on the train"; its code \\d{6} → login refused \\(no-factor\\)$`, 'm'));
+    expect(out).toMatch(new RegExp(`^9\\. dave lost his fob: fobkit unbind ${assigned![4]} --reason "lost on the train" --yes; its code \\d{6} → login refused \\(no-factor\\)$`, 'm'));
     expect(out).toMatch(/^demo complete in \d+ s; backend, simulator and temporary files cleaned up$/m);
     expect(existsSync(url![2]!)).toBe(false);
     await expect(fetch(`${url![1]}/v1/health`)).rejects.toThrow();

@@ -106,7 +106,7 @@ describe('fobkit keys (CLI)', () => {
       expect(created.stdout + issued.stdout).not.toContain(s);
     }
 
-    const revoked = await fobkit('keys', 'station', 'revoke', '--root', rootDir, '--id', '1', '--json');
+    const revoked = await fobkit('keys', 'station', 'revoke', '--root', rootDir, '--id', '1', '--yes', '--json');
     expect(revoked.code).toBe(0);
     expect(JSON.parse(revoked.stdout)).toMatchObject({ ok: true, id: 1, seq: 1, ids: [1], changed: true });
   });

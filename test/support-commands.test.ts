@@ -240,7 +240,7 @@ describe('fobkit check, resync, assign, unbind', () => {
 
   it('unbind (the lost-fob FAQ): codes refused at once; reassigning needs a check first', async () => {
     const serial = fobs.helpdesk!.serial;
-    const u = await fobkit(['unbind', serial, '--reason', 'lost on the train'], env);
+    const u = await fobkit(['unbind', serial, '--reason', 'lost on the train', '--yes'], env);
     expect(u.code, u.stderr).toBe(0);
     expect(u.stdout).toBe(`${serial}: unbound from bob (lost on the train); now quarantined: its codes are refused\n`);
     const login = await backend.call<{ ok: boolean; reason: string }>('validator', 'POST', '/v1/validate', { user: 'bob', code: codeOnFob('helpdesk', 3) });
@@ -253,7 +253,7 @@ describe('fobkit check, resync, assign, unbind', () => {
     const a = await fobkit(['assign', serial, 'carol', '--json'], env);
     expect(a.code).toBe(0);
     expect(a.json).toMatchObject({ ok: true, serial, state: 'assigned', user: 'carol' });
-    const unknown = await fobkit(['unbind', formatSerial(9_000_001), '--reason', 'lost'], env);
+    const unknown = await fobkit(['unbind', formatSerial(9_000_001), '--reason', 'lost', '--yes'], env);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/\[NOT_REGISTERED\]/);
   });

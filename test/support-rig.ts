@@ -68,6 +68,36 @@ export function fobkit(args: string[], env: Record<string, string> = {}, timeout
   });
 }
 
+/**
+ * Runs `fobkit ...args` on a real terminal (script(1) gives it a pty, so stdin and stderr are
+ * TTYs) and, when `answer` is given, answers its `[y/N]` question with it. `output` is all the
+ * terminal showed (stdout and stderr together).
+ */
+export function onTerminal(args: string[], env: Record<string, string>, answer?: string, timeoutMs = 90_000): Promise<{ code: number | null; output: string }> {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const cmd = [process.execPath, ...FOBKIT, ...args].map(quote).join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: ROOT, env: { ...process.env, FOBKIT_BACKEND_URL: '', FOBKIT_API_KEY: '', FOBKIT_CONFIG: '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    let answered = answer === undefined;
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      if (!answered && output.includes('[y/N]')) {
+        answered = true;
+        child.stdin.write(`${answer}\r`);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
 export interface ProvisionedFob {
   serial: string;
   seed: Uint8Array;

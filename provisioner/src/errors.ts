@@ -21,7 +21,8 @@ export type StationErrorCode =
   | 'PORT_BUSY' // another process holds the serial port (its pid and command when known)
   | 'PORT_UNAVAILABLE' // the serial port does not exist or cannot be opened
   | 'JOURNAL_BUSY' // another station process holds the journal
-  | 'BACKEND_WRONG_ROLE'; // the API key is valid but not a station key
+  | 'BACKEND_WRONG_ROLE' // the API key is valid but not a station key
+  | 'NOT_FOBKIT_BACKEND'; // the URL answers, but not as a fobkit backend (GET /v1/openapi.json does not name one)
 
 export class StationError extends Error {
   override readonly name: string = 'StationError';

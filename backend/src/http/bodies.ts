@@ -32,7 +32,11 @@ export const bodies = {
     time: optional(num({ min: 0, max: MAX_TIME, description: 'when the code was shown (Unix seconds); default now' })),
     step: optional(int({ min: 0, max: 0xffff_ffff, description: 'the TOTP step the code was made at, when read off the fob (CODE_NOW); only that step is checked' })),
   }),
-  resync: obj({ code1: code, code2: code }),
+  resync: obj({
+    code1: code,
+    code2: code,
+    clockOffset: optional(num({ min: -86_400, max: 86_400, description: "the fob's clock minus true time, seconds, as measured by a caller with the fob in hand (fobkit inspect); anchors the drift model when consistent with the codes" })),
+  }),
   enrolApp: obj({ label: optional(str({ max: 64, description: 'e.g. "iPhone"' })) }),
   validate: obj({ user: str({ max: 128, pattern: USER_PATTERN }), code: str({ min: 1, max: 8 + PIN_MAX_LENGTH, description: 'what the user typed: the code, or the PIN followed by the code when the user has a PIN' }) }),
   pin: obj({ pin: str({ min: PIN_MIN_LENGTH, max: PIN_MAX_LENGTH, description: 'the static PIN typed before the code (any printable characters); stored hashed only' }) }),

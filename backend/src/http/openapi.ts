@@ -13,6 +13,7 @@ const RESPONSES: Record<string, { status: string; schema: unknown }> = {
   'GET /v1/whoami': { status: '200', schema: ref('WhoAmI') },
   'POST /v1/serials/reserve': { status: '201', schema: { type: 'object', required: ['serials'], properties: { serials: { type: 'array', items: { type: 'string' } } } } },
   'POST /v1/tokens': { status: '201', schema: { type: 'object', required: ['serial', 'state'], properties: { serial: { type: 'string' }, state: ref('TokenState') }, description: '201 when created, 200 when the same registration was already there' } },
+  'GET /v1/tokens': { status: '200', schema: ref('TokenList') },
   'GET /v1/tokens/{serial}': { status: '200', schema: ref('Token') },
   'POST /v1/tokens/{serial}/check': { status: '200', schema: ref('CheckResult') },
   'POST /v1/tokens/{serial}/resync': { status: '200', schema: ref('ResyncResult') },
@@ -75,15 +76,34 @@ const SCHEMAS = {
       history: { type: 'array', items: { type: 'object', properties: { seq: { type: 'integer' }, at: { type: 'number' }, actor: { type: 'string' }, action: { type: 'string' }, detail: { type: 'object' } } } },
     },
   },
+  TokenList: {
+    type: 'object', required: ['tokens', 'next'], description: 'One page, in serial order; never seed material. Query: prefix (start of the serial), user, state, batch, limit (1..500, default 50), cursor (the previous page\'s next).', properties: {
+      tokens: {
+        type: 'array', items: {
+          type: 'object', required: ['serial', 'state', 'enabled', 'user'], properties: {
+            serial: { type: 'string' }, model: { type: ['string', 'null'] }, batch: { type: ['string', 'null'] }, state: ref('TokenState'), enabled: { type: 'boolean' },
+            user: { type: ['string', 'null'] }, provisionedAt: { type: 'number' }, lastUsed: { type: ['number', 'null'] },
+          },
+        },
+      },
+      next: { type: ['string', 'null'], description: 'cursor of the next page; null on the last' },
+    },
+  },
   CheckResult: {
     oneOf: [
-      { type: 'object', required: ['ok', 'offsetSteps', 'offsetSeconds', 'step', 'state'], properties: { ok: { const: true }, offsetSteps: { type: 'integer' }, offsetSeconds: { type: 'number' }, step: { type: 'integer' }, state: ref('TokenState') } },
+      {
+        type: 'object', required: ['ok', 'offsetSteps', 'offsetSeconds', 'step', 'state', 'expectedOffsetSteps', 'login'], properties: {
+          ok: { const: true }, offsetSteps: { type: 'integer' }, offsetSeconds: { type: 'number' }, step: { type: 'integer' }, state: ref('TokenState'),
+          expectedOffsetSteps: { type: 'integer', description: 'where validation looks for this fob now, in steps from the server\'s' },
+          login: { enum: ['ok', 'used', 'superseded', 'outside-window'], description: 'what a login with this code would meet: used = accepted before (refused for good); superseded = never used but older than the last accepted step (the fob\'s clock went back: a resync fixes it); outside-window = not where validation looks (a resync fixes it)' },
+        },
+      },
       { type: 'object', required: ['ok', 'reason'], properties: { ok: { const: false }, reason: { enum: ['malformed', 'mismatch'] } } },
     ],
   },
   ResyncResult: {
     oneOf: [
-      { type: 'object', required: ['ok', 'offsetSteps', 'offsetSeconds'], properties: { ok: { const: true }, offsetSteps: { type: 'integer' }, offsetSeconds: { type: 'number' } } },
+      { type: 'object', required: ['ok', 'offsetSteps', 'offsetSeconds'], properties: { ok: { const: true }, offsetSteps: { type: 'integer' }, offsetSeconds: { type: 'number', description: 'the offset the backend now expects: the measured clockOffset when given and consistent, else offsetSteps × period' } } },
       { type: 'object', required: ['ok', 'reason'], properties: { ok: { const: false }, reason: { enum: ['malformed', 'mismatch', 'replayed'] } } },
     ],
   },
@@ -138,6 +158,12 @@ export function buildOpenApi(routes: readonly Route[]): unknown {
       description: m[1] === 'serial' ? 'fobkit serial (check digit verified: a mistyped serial is INVALID_SERIAL) or an imported vendor serial' : 'user id',
     }));
     params.push(...((QUERY[key] ?? []) as typeof params));
+    if (key === 'GET /v1/tokens') {
+      params.push(...(['prefix', 'user', 'state', 'batch', 'limit', 'cursor'] as const).map((name) => ({
+        name, in: 'query', required: false, schema: name === 'limit' ? { type: 'integer', minimum: 1, maximum: 500 } : name === 'state' ? ref('TokenState') : { type: 'string' },
+        description: { prefix: 'the start of the serial', user: "the user's fobs", state: 'only this state', batch: 'only this batch', limit: 'rows per page (default 50)', cursor: "the previous page's next" }[name],
+      })) as unknown as typeof params);
+    }
     paths[r.path] ??= {};
     paths[r.path]![r.method.toLowerCase()] = {
       summary: r.summary,

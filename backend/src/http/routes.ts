@@ -9,6 +9,7 @@ import { reserveSerials } from '../service/serials.js';
 import { getRegistrationKey } from '../service/registrationKey.js';
 import { activateToken, assignToken, describeToken, registerToken, revokeToken, setTokenEnabled, unbindToken, type TokenView } from '../service/tokens.js';
 import { checkCode, resyncToken } from '../service/support.js';
+import { listTokens, parseTokenListQuery } from '../service/tokenList.js';
 import { describeUser, enrolApp, revokeApp, unlockUser } from '../service/users.js';
 import { validateCode } from '../service/validate.js';
 import { clearUserPin, setUserPin } from '../service/userPin.js';
@@ -82,6 +83,9 @@ export function buildRoutes(openapi: () => unknown): Route[] {
     { method: 'POST', path: '/v1/tokens/{serial}/activate', roles: STATION_OR_ADMIN, body: bodies.none, summary: 'Make a pending fob available (after the station locked it); only the key that reserved the serial, or an admin key', handler: async (ctx, req) => ({
       body: tokenSummary(await activateToken(ctx, req.actor, serialParam(req))),
     }) },
+    { method: 'GET', path: '/v1/tokens', roles: SUPPORT, summary: 'List and search fobs (query: prefix, user, state, batch, limit ≤ 500, cursor = the previous page\'s next); never seed material', handler: async (ctx, req) => ({
+      body: await listTokens(ctx, parseTokenListQuery(req.query, USER_PATTERN)),
+    }) },
     { method: 'GET', path: '/v1/tokens/{serial}', roles: SUPPORT, summary: 'A fob: state, owner, drift, failures, history; never the seed', handler: async (ctx, req) => ({
       body: (await describeToken(ctx, serialParam(req))) satisfies TokenView,
     }) },
@@ -106,7 +110,7 @@ export function buildRoutes(openapi: () => unknown): Route[] {
     } },
     { method: 'POST', path: '/v1/tokens/{serial}/resync', roles: SUPPORT, body: bodies.resync, summary: 'Re-establish the drift from two consecutive codes', handler: async (ctx, req) => {
       const b = req.body as B<'resync'>;
-      return { body: await resyncToken(ctx, req.actor, serialParam(req), b.code1, b.code2) };
+      return { body: await resyncToken(ctx, req.actor, serialParam(req), b.code1, b.code2, b.clockOffset) };
     } },
     { method: 'GET', path: '/v1/users/{user}', roles: SUPPORT, summary: "A user's factors and failure state", handler: async (ctx, req) => ({ body: await describeUser(ctx, userParam(req)) }) },
     { method: 'POST', path: '/v1/users/{user}/unlock', roles: SUPPORT, body: bodies.none, summary: "Clear a user's (and their fob's) failures and lockout", handler: async (ctx, req) => ({

@@ -6,9 +6,10 @@
  * The rules, in order: a malformed code is refused before anything; a throttled user or fob is
  * refused without looking at the code (that is what makes throttling work); the fob is tried
  * in a small window around its predicted step, the app in a small window around now; a match
- * is accepted only if its step is newer than the last accepted step of that factor, by
- * `UPDATE … WHERE last_step < step`, atomic in both databases, so two concurrent requests with
- * one code (even on two backend processes) give exactly one success; a mismatch counts a
+ * is accepted only if its step is fresh: newer than the last accepted step of that factor and
+ * never accepted before (a fob's step ledger, otp/stepLedger.ts, which a support resync may move
+ * back after the fob's clock was), by a compare-and-set UPDATE, atomic in both databases, so
+ * two concurrent requests with one code (even on two backend processes) give exactly one success; a mismatch counts a
  * failure on the user and on the fob.
  *
  * A user with a PIN (userPin.ts) types it in front of the code: the PIN is checked once the
@@ -20,6 +21,7 @@ import type { DbExecutor } from '../store/db.js';
 import { aad } from '../store/rows.js';
 import type { OtpKeySource } from '../crypto/otpKeyCache.js';
 import { expectedOffsetSteps, learnFromStep } from '../otp/driftModel.js';
+import { acceptStep, formatUsedSteps, readStepLedger, stepStanding } from '../otp/stepLedger.js';
 import { throttleVerdict, type ThrottlePolicy } from '../otp/throttle.js';
 import { auditedTransaction, type BackendContext } from './context.js';
 import { codeAfterPin } from './userPin.js';
@@ -35,13 +37,13 @@ export type ValidateResult =
 type FobRow = readonly [
   uFailCount: number, uFailLast: number | null, uLockedUntil: number | null,
   serial: string | null, seedEnc: Buffer | null, kekId: string | null, algorithm: OtpAlgorithm | null, digits: OtpDigits | null,
-  period: number | null, t0: number | null, enabled: number | null, lastStep: number | null,
+  period: number | null, t0: number | null, enabled: number | null, lastStep: number | null, usedSteps: string | null, usedFloor: number | null,
   anchorTime: number | null, anchorOffset: number | null, anchorErr: number | null, rateLo: number | null, rateHi: number | null,
   failCount: number | null, failLast: number | null, lockedUntil: number | null, pinHash: string | null,
 ];
 
 const FOB_SQL = `SELECT u.fail_count, u.fail_last, u.locked_until,
-  t.serial, t.seed_enc, t.kek_id, t.algorithm, t.digits, t.period, t.t0, t.enabled, t.last_step,
+  t.serial, t.seed_enc, t.kek_id, t.algorithm, t.digits, t.period, t.t0, t.enabled, t.last_step, t.used_steps, t.used_floor,
   t.anchor_time, t.anchor_offset, t.anchor_err, t.rate_lo, t.rate_hi, t.fail_count, t.fail_last, t.locked_until, u.pin_hash
 FROM users u LEFT JOIN tokens t ON t.user_id = u.user_id AND t.state = 'assigned'
 WHERE u.user_id = ?`;
@@ -91,7 +93,7 @@ export async function validateCode(ctx: BackendContext, user: string, input: str
   if (!f) return { ok: false, reason: 'no-factor' };
   const [
     uFailCount, uFailLast, uLockedUntil,
-    serial, tSeedEnc, tKekId, tAlgorithm, tDigits, tPeriod, tT0, tEnabled, tLastStep,
+    serial, tSeedEnc, tKekId, tAlgorithm, tDigits, tPeriod, tT0, tEnabled, tLastStep, tUsedSteps, tUsedFloor,
     anchorTime, anchorOffset, anchorErr, rateLo, rateHi, tFailCount, tFailLast, tLockedUntil, pinHash,
   ] = f;
   // The app factor is read only when the fob cannot decide (most logins are a fob's right code):
@@ -119,14 +121,10 @@ export async function validateCode(ctx: BackendContext, user: string, input: str
       const expectedOffset = expectedOffsetSteps(drift, now, profile, policy.drift);
       const r = ctx.otpKeys.use(source, (key) => verifyTotp({ secret: key, code, time: now, period: profile.period, t0: profile.t0, window: policy.window, expectedOffset }));
       if (r.ok) {
-        if (r.step <= tLastStep!) return { ok: false, reason: 'replayed' };
         const learnt = learnFromStep(drift, r.step, now, profile, policy.drift);
-        // The compare-and-set: exactly one request can move last_step past r.step - 1.
-        const { changes } = await db.run(
-          `UPDATE tokens SET last_step = ?, last_used = ?, anchor_time = ?, anchor_offset = ?, anchor_err = ?, rate_lo = ?, rate_hi = ?,
-             fail_count = 0, fail_last = NULL, locked_until = NULL WHERE serial = ? AND last_step < ?`,
-          [r.step, now, learnt.anchorTime, learnt.anchorOffset, learnt.anchorErr, learnt.rateLo, learnt.rateHi, serial, r.step]);
-        if (changes !== 1) return { ok: false, reason: 'replayed' };
+        const accepted = await acceptFobStep(db, serial, r.step, { last_step: tLastStep!, used_steps: tUsedSteps!, used_floor: tUsedFloor! },
+          [now, learnt.anchorTime, learnt.anchorOffset, learnt.anchorErr, learnt.rateLo, learnt.rateHi]);
+        if (!accepted) return { ok: false, reason: 'replayed' };
         if (uFailCount !== 0) await resetUser(db, user);
         return { ok: true, factor: 'hardware', serial };
       }
@@ -158,6 +156,32 @@ export async function validateCode(ctx: BackendContext, user: string, input: str
     });
   }
   return { ok: false, reason: 'mismatch' };
+}
+
+type LedgerRow = { last_step: number; used_steps: string; used_floor: number };
+
+/**
+ * The replay check and the compare-and-set (otp/stepLedger.ts): a step is taken only when it is
+ * fresh in the ledger, and the UPDATE applies only to the ledger read, so of two concurrent
+ * requests with one code exactly one succeeds (even on two backend processes). The loser of a
+ * race between two different fresh steps reads the ledger again (a few times at most).
+ */
+async function acceptFobStep(db: DbExecutor, serial: string, step: number, read: LedgerRow, rest: number[]): Promise<boolean> {
+  let row = read;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const ledger = readStepLedger(row);
+    if (stepStanding(ledger, step) !== 'fresh') return false;
+    const next = acceptStep(ledger, step);
+    const { changes } = await db.run(
+      `UPDATE tokens SET last_step = ?, used_steps = ?, used_floor = ?, last_used = ?, anchor_time = ?, anchor_offset = ?, anchor_err = ?, rate_lo = ?, rate_hi = ?,
+         fail_count = 0, fail_last = NULL, locked_until = NULL WHERE serial = ? AND last_step = ? AND used_steps = ? AND used_floor = ?`,
+      [next.last, formatUsedSteps(next.used), next.floor, ...rest, serial, row.last_step, row.used_steps, row.used_floor]);
+    if (changes === 1) return true;
+    const again = await db.get<LedgerRow>('SELECT last_step, used_steps, used_floor FROM tokens WHERE serial = ?', [serial]);
+    if (!again) return false;
+    row = again;
+  }
+  return false;
 }
 
 async function resetUser(db: DbExecutor, user: string): Promise<void> {

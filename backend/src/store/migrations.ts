@@ -101,6 +101,19 @@ const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
+    version: 6,
+    name: 'token step ledger',
+    // (Version 6: written as 2 on a parallel branch, renumbered at the merge.)
+    // otp/stepLedger.ts: the steps a fob had accepted, so that a resync after its clock was
+    // moved back re-allows the steps never used and nothing else. Existing fobs start with
+    // their whole history counted as used (used_floor = last_step).
+    statements: () => [
+      `ALTER TABLE tokens ADD COLUMN used_steps TEXT NOT NULL DEFAULT ''`,
+      'ALTER TABLE tokens ADD COLUMN used_floor BIGINT NOT NULL DEFAULT -1',
+      'UPDATE tokens SET used_floor = last_step',
+    ],
+  },
+  {
     // Version 7: a refurbished fob's serial leaves its reservation for the key that re-registered
     // it (reregisterRevokedToken.ts), which alone (or an admin) may then activate it.
     version: 7,

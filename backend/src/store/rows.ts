@@ -22,6 +22,10 @@ export interface TokenRow {
   enabled: number;
   user_id: string | null;
   last_step: number;
+  /** otp/stepLedger.ts: recently accepted steps, ascending, comma-separated. */
+  used_steps: string;
+  /** otp/stepLedger.ts: every step at or below it counts as used. */
+  used_floor: number;
   last_used: number | null;
   anchor_time: number;
   anchor_offset: number;

@@ -36,6 +36,26 @@ export interface KeyIdentity {
   version: string;
 }
 
+/** The API key roles (backend `fobkit-backend keys create --role …`). */
+export type ApiRole = 'station' | 'support' | 'validator' | 'admin';
+
+/** Per-request options of {@link BackendClient.request}. */
+export interface RequestOptions {
+  signal?: AbortSignal;
+  /** The role the call needs, named in the hint of a 401/403 (default station). */
+  role?: ApiRole | 'support or admin';
+  /** Send no API key (GET /v1/openapi.json: identifying a server we may not trust). */
+  anonymous?: boolean;
+}
+
+/** What to check after a 401 or 403, naming the role the call needs. */
+export function authHint(status: number, role: RequestOptions['role'] = 'station'): string {
+  const article = role === 'admin' ? 'an' : 'a';
+  return status === 401
+    ? `(the API key is not valid on this backend: wrong, revoked or from another deployment; this needs ${article} ${role} key)`
+    : `(the API key's role may not do this: it needs ${article} ${role} key)`;
+}
+
 /** The operations of the backend the station uses; the pipeline and the outbox depend on this. */
 export interface StationBackend {
   /** The calling key's role (absent where there is no backend to ask: offline export, test doubles). */
@@ -136,8 +156,8 @@ export class BackendClient implements StationBackend {
   }
 
   /** Sends one request and reads its answer. @throws SendFailed, or the caller's abort reason. */
-  private async send(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<Answer> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.apiKey}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+  private async send(method: string, path: string, body: unknown, signal?: AbortSignal, anonymous = false): Promise<Answer> {
+    const headers: Record<string, string> = { ...(anonymous ? {} : { authorization: `Bearer ${this.apiKey}` }), accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
     const text = body === undefined ? undefined : JSON.stringify(body);
     if (!this.fetchImpl) return nodeSend(this.agent, new URL(this.baseUrl + path), method, headers, text, this.timeoutMs, signal);
     const timeout = AbortSignal.timeout(this.timeoutMs);
@@ -157,10 +177,12 @@ export class BackendClient implements StationBackend {
   }
 
   /** One request, no retries. @throws BackendError */
-  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<{ status: number; body: T }> {
+  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, signalOrOptions?: AbortSignal | RequestOptions): Promise<{ status: number; body: T }> {
+    const o: RequestOptions = signalOrOptions instanceof AbortSignal ? { signal: signalOrOptions } : (signalOrOptions ?? {});
+    const signal = o.signal;
     let res: Answer;
     try {
-      res = await this.send(method, path, body, signal);
+      res = await this.send(method, path, body, signal, o.anonymous);
     } catch (cause) {
       if (!(cause instanceof SendFailed)) throw cause;
       if (cause.reading) {
@@ -185,7 +207,7 @@ export class BackendClient implements StationBackend {
     const backendCode = typeof err?.code === 'string' ? err.code : undefined;
     const msg = typeof err?.message === 'string' ? err.message.slice(0, 300) : res.statusText;
     const what = `backend refused ${method} ${path}: HTTP ${res.status}${backendCode ? ` ${backendCode}` : ''}: ${msg}`;
-    if (res.status === 401 || res.status === 403) throw new BackendError('BACKEND_UNAUTHORIZED', `${what} (check the station API key and its role)`, res.status, backendCode);
+    if (res.status === 401 || res.status === 403) throw new BackendError('BACKEND_UNAUTHORIZED', `${what} ${authHint(res.status, o.role)}`, res.status, backendCode);
     if (res.status === 409) throw new BackendError('BACKEND_CONFLICT', what, res.status, backendCode);
     if (res.status === 429 || res.status >= 500) throw new BackendError('BACKEND_UNREACHABLE', what, res.status, backendCode);
     throw new BackendError('BACKEND_REJECTED', what, res.status, backendCode);

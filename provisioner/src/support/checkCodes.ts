@@ -4,10 +4,10 @@
  * read after the first, must match the next step (that tells a drifted clock from a lucky
  * collision, and is what a resync needs).
  */
-import type { SupportClient, TokenState } from '../backendApi/supportClient.js';
+import type { LoginOutlook, SupportClient, TokenState } from '../backendApi/supportClient.js';
 
 export type CheckCodesResult =
-  | { ok: true; serial: string; state: TokenState; offsetSteps: number; offsetSeconds: number; consecutive: boolean | null; drifted: boolean; next: string }
+  | { ok: true; serial: string; state: TokenState; offsetSteps: number; offsetSeconds: number; consecutive: boolean | null; drifted: boolean; login?: LoginOutlook; next: string }
   | { ok: false; serial: string; reason: 'mismatch' | 'malformed' | 'second-mismatch' | 'not-consecutive'; next: string };
 
 export async function checkCodes(o: { backend: SupportClient; serial: string; code: string; code2?: string; time?: number }): Promise<CheckCodesResult> {
@@ -24,9 +24,14 @@ export async function checkCodes(o: { backend: SupportClient; serial: string; co
     consecutive = b.offsetSteps === a.offsetSteps + 1 || b.offsetSteps === a.offsetSteps;
     if (!consecutive) return { ok: false, serial, reason: 'not-consecutive', next: `the codes match steps ${a.offsetSteps} and ${b.offsetSteps} from now, not consecutive ones: ask for two codes shown one after the other` };
   }
-  const drifted = Math.abs(a.offsetSteps) > 1;
-  const next = drifted
-    ? `the fob's clock is about ${a.offsetSeconds} s off: resync it with two consecutive codes: fobkit resync ${serial} CODE1 CODE2`
-    : a.state === 'assigned' ? 'the fob is fine and its clock is within the window: the user should be able to log in' : `the fob is fine; it is ${a.state} on the backend`;
-  return { ok: true, serial, state: a.state, offsetSteps: a.offsetSteps, offsetSeconds: a.offsetSeconds, consecutive, drifted, next };
+  // What a login meets is the backend's to say (its drift model and the fob's used steps); an
+  // older backend does not say, and then the offset from now is the guide.
+  const login = a.login;
+  const drifted = login === undefined ? Math.abs(a.offsetSteps) > 1 : login === 'outside-window' || login === 'superseded';
+  const resync = `resync it with two consecutive codes: fobkit resync ${serial} CODE1 CODE2`;
+  const next = login === 'used' ? 'this code was already used for a login (a code is accepted once): ask the user for the next code the fob shows'
+    : login === 'superseded' ? `the code is right, but the fob's clock is behind its last login (it was moved back), so a login refuses it as used: ${resync}`
+      : drifted ? `the fob's clock is about ${a.offsetSeconds} s off where the backend looks: ${resync}`
+        : a.state === 'assigned' ? 'the fob is fine and its clock is within the window: the user should be able to log in' : `the fob is fine; it is ${a.state} on the backend`;
+  return { ok: true, serial, state: a.state, offsetSteps: a.offsetSteps, offsetSeconds: a.offsetSeconds, consecutive, drifted, ...(login ? { login } : {}), next };
 }

@@ -5,13 +5,20 @@
  * one verdict and what to do next (and the other findings, in order of importance). With
  * `fix` it corrects a drifted clock: `server` re-anchors the backend's drift model with two
  * consecutive codes (a resync), `clock` also sets the fob's clock to the station's (a locked
- * fob only takes SET_TIME inside a station session) before that resync.
+ * fob only takes SET_TIME inside a station session) before that resync. The resync carries the
+ * fob's clock offset as measured here, so the backend then expects the fob where it is and an
+ * inspect right after a fix says OK (issue 17.2); after `clock` on a fob that ran ahead and was
+ * used, the backend re-allows the steps the fob never used (its step ledger, issue 17.1).
+ *
+ * "Drifted" means logins are at risk: the backend expects the fob's clock elsewhere, or the
+ * code on the fob is one a login would refuse (outside the backend's window, or older than the
+ * fob's last login). A clock far from true time that the backend follows is a note, not a fault.
  */
 import { DeviceError } from '@fobkit/protocol';
 import type { FobSession } from '@fobkit/protocol/client';
 import { WireErrorCode } from '@fobkit/protocol/wire';
 import type { StationCredentials } from '@fobkit/protocol/session';
-import type { SupportClient, TokenRecord } from '../backendApi/supportClient.js';
+import type { LoginOutlook, SupportClient, TokenRecord } from '../backendApi/supportClient.js';
 
 export type Verdict =
   | 'ok'
@@ -45,7 +52,15 @@ export interface InspectFobOptions {
   release?: boolean;
   /** Waits for the fob's next code during a fix (default: real time). */
   sleep?: (ms: number) => Promise<void>;
-  onProgress?: (message: string) => void;
+  onProgress?: (progress: InspectProgress) => void;
+}
+
+/** What a fix is doing, for a progress line (the wait for the next code takes up to a period). */
+export interface InspectProgress {
+  stage: 'setting-clock' | 'waiting-for-next-code' | 'resyncing';
+  message: string;
+  /** With `waiting-for-next-code`: how long, seconds. */
+  waitSeconds?: number;
 }
 
 export interface InspectReport {
@@ -60,8 +75,10 @@ export interface InspectReport {
     batteryPct: number; batteryMv: number; batteryLow: boolean; lifeDays: number; presses: number; failedAuth: number; wipes: number;
   };
   record: Pick<TokenRecord, 'state' | 'enabled' | 'user' | 'period' | 'provisionedAt' | 'clockOffset' | 'drift' | 'lastUsed' | 'failures'> | null;
-  code: { checked: boolean; ok?: boolean; offsetSteps?: number; matchedAt?: 'station-time' | 'fob-time' };
+  code: { checked: boolean; ok?: boolean; offsetSteps?: number; matchedAt?: 'station-time' | 'fob-time'; login?: LoginOutlook };
   drift: { offsetSeconds: number; sinceProvisioningSeconds?: number; ppm?: number; backendExpectsSeconds?: number };
+  /** Things worth knowing that are not faults (a clock far from true time that the backend follows). */
+  notes: string[];
   /** `code` TIME_JUMP: the locked fob refused the clock correction (SPEC.md "Clock guard"); only a wipe and a new provisioning reset it. */
   fix?: { kind: 'server' | 'clock'; ok: boolean; detail: string; code?: 'TIME_JUMP' };
 }
@@ -106,17 +123,23 @@ async function setFobClock(o: InspectFobOptions, time: number): Promise<{ ok: tr
  * Reads two consecutive codes from the fob (waiting for the step to turn) and resyncs the
  * backend with them.
  */
-async function resyncFromFob(o: InspectFobOptions, serial: string): Promise<{ ok: boolean; detail: string }> {
+async function resyncFromFob(o: InspectFobOptions, serial: string, clock: () => number): Promise<{ ok: boolean; detail: string }> {
   const sleep = o.sleep ?? defaultSleep;
   for (let attempt = 0; attempt < 2; attempt++) {
     const first = await o.fob.codeNow();
-    o.onProgress?.(`waiting ${Math.ceil(first.remaining)} s for the fob's next code`);
+    const wait = Math.ceil(first.remaining);
+    o.onProgress?.({ stage: 'waiting-for-next-code', waitSeconds: wait, message: `waiting ${wait} s for the fob's next code (a resync needs two consecutive codes)` });
     await sleep(Math.ceil(first.remaining * 1000) + 250);
     const second = await o.fob.codeNow();
     if (second.step !== first.step + 1) continue;
-    const r = await o.backend.resync(serial, first.code, second.code);
+    // Measured now, with the fob in hand: the backend anchors on it (two codes alone only place
+    // the fob somewhere inside a step).
+    const status = await o.fob.getStatus();
+    const measured = status.timeValid ? status.time - clock() : undefined;
+    o.onProgress?.({ stage: 'resyncing', message: 'sending the two codes to the backend' });
+    const r = await o.backend.resync(serial, first.code, second.code, measured);
     if (r.ok) return { ok: true, detail: `the backend now expects the fob's clock ${signed(r.offsetSeconds)} s off` };
-    return { ok: false, detail: `the backend refused the resync (${r.reason})` };
+    return { ok: false, detail: `the backend refused the resync (${r.reason}${r.reason === 'replayed' ? ': the fob shows codes it had already used' : ''})` };
   }
   return { ok: false, detail: 'could not read two consecutive codes from the fob' };
 }
@@ -145,6 +168,7 @@ export async function inspectFob(o: InspectFobOptions): Promise<InspectReport> {
     record: null,
     code: { checked: false },
     drift: { offsetSeconds: Math.round(offset * 10) / 10 },
+    notes: [],
   };
   const add = (verdict: Verdict, summary: string, next: string): void => {
     findings.push({ verdict, summary, next });
@@ -174,17 +198,20 @@ export async function inspectFob(o: InspectFobOptions): Promise<InspectReport> {
     return conclude(report);
   }
   let offsetNow = offset;
+  let clockSet = false;
   if (!status.timeValid) {
     if (o.fix !== 'clock') {
       add('clock-lost', "the fob's clock is not set (its battery ran flat or was swapped)", 'set its clock: fobkit inspect --port … --fix clock (needs the station key)');
       return conclude(report);
     }
+    o.onProgress?.({ stage: 'setting-clock', message: "setting the fob's clock to the station's" });
     const set = await setFobClock(o, clock());
     if (!set.ok) {
       report.fix = { kind: 'clock', ok: false, code: 'TIME_JUMP', detail: set.detail };
       add('clock-lost', `the fob's clock is not set and it cannot be set to now: ${set.detail}`, REPROVISION(serial));
       return conclude(report);
     }
+    clockSet = true;
     const now = await o.fob.getStatus();
     offsetNow = now.time - clock();
     Object.assign(report.fob, { time: now.time, timeValid: now.timeValid, offsetSeconds: Math.round(offsetNow * 10) / 10 });
@@ -200,7 +227,7 @@ export async function inspectFob(o: InspectFobOptions): Promise<InspectReport> {
     // At the step the fob made its code at: anywhere else in the day searched, a match is another
     // seed's code colliding with this one's (about 3 in 1,000), not this seed.
     let c = await o.backend.checkCode(serial, now.code, clock(), now.step);
-    report.code = { checked: true, ok: c.ok, ...(c.ok ? { offsetSteps: c.offsetSteps, matchedAt: 'station-time' as const } : {}) };
+    report.code = { checked: true, ok: c.ok, ...(c.ok ? { offsetSteps: c.offsetSteps, matchedAt: 'station-time' as const, ...(c.login ? { login: c.login } : {}) } : {}) };
     if (!c.ok && Math.abs(offsetNow) > DAY - 2 * record.period) {
       c = await o.backend.checkCode(serial, now.code, Math.max(0, clock() + offsetNow), now.step);
       if (c.ok) report.code = { checked: true, ok: true, offsetSteps: c.offsetSteps, matchedAt: 'fob-time' };
@@ -213,16 +240,28 @@ export async function inspectFob(o: InspectFobOptions): Promise<InspectReport> {
   }
   if (!record.enabled) add('disabled', `${serial} is disabled on the backend`, 'enable it again once the reason is cleared, or unbind it');
 
-  const drifted = Math.abs(offsetNow - expected) > record.period / 2 || Math.abs(offsetNow) > maxOffset;
-  if (drifted) {
+  // A login with the code on the fob would be refused although the code is right: the backend
+  // looks elsewhere, or the fob's clock went back behind its last login.
+  const login = report.code.login;
+  const loginRefused = login === 'outside-window' || login === 'superseded';
+  const expectsElsewhere = Math.abs(offsetNow - expected) > record.period / 2;
+  const drifted = expectsElsewhere || loginRefused;
+  const farOff = Math.abs(offsetNow) > maxOffset;
+  if (drifted || (o.fix === 'clock' && farOff && !clockSet)) {
     const ppm = report.drift.ppm === undefined ? ''
       : Math.abs(report.drift.ppm) <= MAX_CRYSTAL_PPM ? ` (≈ ${signed(report.drift.ppm, 1)} ppm since provisioning ${ago(since)})`
         : ` (a jump, not crystal drift: provisioned ${ago(since)}; a battery swap or a wrong clock setting)`;
-    const summary = `clock drifted by ${signed(offsetNow)} s${ppm}; the backend expects ${signed(expected)} s`;
+    // Said only when the offsets alone do not explain it.
+    const why = login === 'superseded' ? "; the fob's clock is behind its last login, so its codes are refused as used"
+      : login === 'outside-window' && !expectsElsewhere ? '; its codes are outside the window the backend searches' : '';
+    const summary = drifted
+      ? `clock drifted by ${signed(offsetNow)} s${ppm}; the backend expects ${signed(expected)} s${why}`
+      : `clock ${signed(offsetNow)} s off true time${ppm}; the backend follows it`;
     if (o.fix) {
       let detail = '';
       let ok = true;
-      if (o.fix === 'clock') {
+      if (o.fix === 'clock' && !clockSet) {
+        o.onProgress?.({ stage: 'setting-clock', message: "setting the fob's clock to the station's" });
         const set = await setFobClock(o, clock());
         if (!set.ok) {
           report.fix = { kind: 'clock', ok: false, code: 'TIME_JUMP', detail: set.detail };
@@ -230,8 +269,11 @@ export async function inspectFob(o: InspectFobOptions): Promise<InspectReport> {
           return conclude(report);
         }
         detail = `fob clock reset (was ${signed(set.previous - set.time)} s off); `;
+        const after = await o.fob.getStatus();
+        Object.assign(report.fob, { time: after.time, timeValid: after.timeValid, offsetSeconds: Math.round((after.time - clock()) * 10) / 10 });
+        report.drift.offsetSeconds = report.fob.offsetSeconds;
       }
-      const r = await resyncFromFob(o, serial);
+      const r = await resyncFromFob(o, serial, clock);
       ok = r.ok;
       detail += r.detail;
       report.fix = { kind: o.fix, ok, detail };
@@ -241,6 +283,7 @@ export async function inspectFob(o: InspectFobOptions): Promise<InspectReport> {
       add('clock-drifted', summary, 'fobkit inspect --port … --fix server (the backend follows the fob), or --fix clock to reset the fob (needs the station key)');
     }
   }
+  if (!drifted && farOff && !report.fix) report.notes.push(`the fob's clock is ${signed(offsetNow)} s off true time; the backend follows it, so logins work (--fix clock resets it)`);
   if (!drifted && o.fix && !report.fix) report.fix = { kind: o.fix, ok: true, detail: 'nothing to fix: the clock is where the backend expects it' };
   return conclude(report);
 }
@@ -261,7 +304,7 @@ function conclude(report: InspectReport): InspectReport {
   if (!top) {
     report.ok = true;
     report.verdict = 'ok';
-    report.summary = `OK: the fob works and matches the backend (clock ${signed(report.fob.offsetSeconds)} s, battery ${report.fob.batteryPct} %)${report.fix ? `; ${report.fix.detail}` : ''}`;
+    report.summary = `OK: the fob works and matches the backend (clock ${signed(report.fob.offsetSeconds)} s, battery ${report.fob.batteryPct} %)${report.fix ? `; ${report.fix.detail}` : ''}${report.notes.length ? `; note: ${report.notes.join('; ')}` : ''}`;
     report.next = report.record?.state === 'assigned' ? `nothing to do: it is ${report.record.user}'s fob; if they still fail, check what they type (fobkit check)` : 'it can go back into stock or to a user (fobkit assign)';
     return report;
   }

@@ -54,9 +54,10 @@ export function serialArgument(input: unknown): string {
   }
 }
 
-/** Backend failures as CLI errors: 404 → NOT_REGISTERED (1), 409 → the state does not allow it (1), other 4xx → 2, unreachable/auth → 3. */
+/** Backend failures as CLI errors: not a fobkit backend → 3, 404 → NOT_REGISTERED (1), 409 → the state does not allow it (1), other 4xx → 2, unreachable/auth → 3. */
 export function backendFailure(e: unknown): unknown {
   if (!(e instanceof BackendError)) return e;
+  if (e.code === 'NOT_FOBKIT_BACKEND') return new CliError(e.code, e.message, EXIT_UNAVAILABLE, { cause: e });
   if (e.status === 404) return new CliError('NOT_REGISTERED', e.message, EXIT_NEGATIVE, { cause: e });
   if (e.status === 409) return new CliError(e.backendCode ?? 'BACKEND_CONFLICT', e.message, EXIT_NEGATIVE, { cause: e });
   if (e.code === 'BACKEND_REJECTED') return new CliError(e.backendCode ?? e.code, e.message, EXIT_USAGE, { cause: e });
@@ -115,4 +116,16 @@ export function fobFailure(e: unknown): unknown {
 
 export function printJson(o: unknown): void {
   process.stdout.write(JSON.stringify(o) + '\n');
+}
+
+/** Unix seconds as an ISO time to the second (UTC). */
+export function formatTime(t: number | null | undefined): string {
+  return t === null || t === undefined ? 'never' : new Date(t * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+/** A user argument, checked as the backend will (1 to 128 letters, digits or . _ @ + \ -). */
+export function userArgument(input: unknown): string {
+  const u = String(input ?? '');
+  if (!/^[\p{L}\p{N}._@+\\-]{1,128}$/u.test(u)) throw new CliError('INVALID_USER', `'${u.slice(0, 40)}' is not a user name: 1 to 128 letters, digits or . _ @ + \\ -`, EXIT_USAGE);
+  return u;
 }

@@ -1,12 +1,13 @@
 /**
  * `fobkit inspect [--port PATH] [--fix server|clock] [--release]`: plug a returned fob in and
- * get a verdict with what to do next. Exit codes: 0 the fob is OK (or its clock was fixed),
+ * get a verdict with what to do next. With --json and --fix, progress events come first, one
+ * JSON line each (`{ event: 'progress', stage, message, waitSeconds? }`); the report is the last line. Exit codes: 0 the fob is OK (or its clock was fixed),
  * 1 any other verdict, 2 usage, 3 the fob or the backend could not be reached.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { DEFAULT_USB_IDS } from '../../config/stationConfig.js';
 import { listFobPorts } from '../../station/listFobPorts.js';
-import { inspectFob, type InspectReport } from '../../support/inspectFob.js';
+import { inspectFob, type InspectProgress, type InspectReport } from '../../support/inspectFob.js';
 import { CliError, EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE } from '../cliErrors.js';
 import { backendSettings, fobFailure, openFob, printJson, stationCredentials, supportClient, withBackend, withBackendOptions, type BackendArgs } from './_supportOptions.js';
 
@@ -32,6 +33,7 @@ export function formatInspectReport(r: InspectReport): string[] {
     lines.push(`backend   ${r.record.state}${r.record.enabled ? '' : ' (disabled)'}${r.record.user ? ` → ${r.record.user}` : ''}; expects clock ${r.drift.backendExpectsSeconds !== undefined ? `${r.drift.backendExpectsSeconds >= 0 ? '+' : ''}${r.drift.backendExpectsSeconds} s` : '?'}; last used ${r.record.lastUsed ? fmtTime(r.record.lastUsed) : 'never'}; ${r.record.failures.count} recent failures`);
   }
   if (r.code.checked) lines.push(`code      ${r.code.ok ? `matches (${r.code.offsetSteps! >= 0 ? '+' : ''}${r.code.offsetSteps} steps${r.code.matchedAt === 'fob-time' ? ', at the fob\'s own time' : ''})` : 'does NOT match'}`);
+  for (const n of r.notes ?? []) lines.push(`note      ${n}`);
   lines.push('', `verdict   ${r.summary}`, `next      ${r.next}`);
   for (const other of r.findings.slice(1)) lines.push(`also      ${other.summary} — ${other.next}`);
   return lines;
@@ -44,23 +46,66 @@ async function choosePort(port: string | undefined): Promise<string> {
   throw new CliError('USAGE', found.length === 0 ? 'no fob found on USB: plug one in or give --port PATH' : `${found.length} fobs plugged in (${found.join(', ')}): give --port PATH`, EXIT_USAGE);
 }
 
+/**
+ * Shows what a fix is doing: with --json one event line per stage on stdout (the report is the
+ * last line); on a terminal one line on stderr whose countdown ticks while the fix waits for the
+ * fob's next code (up to a period: 60 s); otherwise one line per stage on stderr.
+ */
+function progressPrinter(json: boolean): { report: (p: InspectProgress) => void; end: () => void } {
+  const tty = !json && process.stderr.isTTY === true;
+  let timer: NodeJS.Timeout | undefined;
+  let open = false;
+  const clear = (): void => {
+    if (timer) clearInterval(timer);
+    timer = undefined;
+    if (open) process.stderr.write('\r\x1b[K');
+    open = false;
+  };
+  return {
+    report(p) {
+      if (json) {
+        process.stdout.write(JSON.stringify({ event: 'progress', ...p }) + '\n');
+        return;
+      }
+      if (!tty) {
+        process.stderr.write(`${p.message}\n`);
+        return;
+      }
+      clear();
+      open = true;
+      if (p.stage !== 'waiting-for-next-code' || p.waitSeconds === undefined) {
+        process.stderr.write(`${p.message}…`);
+        return;
+      }
+      const until = Date.now() + p.waitSeconds * 1000;
+      const draw = (): void => {
+        const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
+        process.stderr.write(`\r\x1b[Kwaiting ${left} s for the fob's next code (a resync needs two consecutive codes)…`);
+      };
+      draw();
+      timer = setInterval(draw, 1000);
+    },
+    end: clear,
+  };
+}
+
 async function runInspect(a: ArgumentsCamelCase<InspectArgs>): Promise<void> {
   const settings = backendSettings(a);
   const station = a.fix === 'clock' ? stationCredentials(settings.stationKey, '--fix clock', settings.revocationList) : undefined;
   const port = await choosePort(a.port);
   const backend = supportClient(settings);
   const { fob, close } = await openFob(port);
+  const progress = progressPrinter(a.json);
   let report: InspectReport;
   try {
     report = await withBackend(() => inspectFob({
       fob, backend, fix: a.fix, station, release: a.release, maxOffsetSeconds: a.maxOffset,
-      onProgress: (m) => {
-        if (!a.json) process.stderr.write(`${m}\n`);
-      },
+      onProgress: progress.report,
     })).catch((e: unknown) => {
       throw fobFailure(e);
     });
   } finally {
+    progress.end();
     station?.privateKey.fill(0);
     await close();
   }

@@ -8,6 +8,7 @@
  * are never printed.
  */
 import type { Argv, CommandModule } from 'yargs';
+import { confirmAction } from '../confirmAction.js';
 import { createRoot, describeKeyFile, issueStation, readKeyFile, revokeStation, wipeKeyFile } from '../../keys/index.js';
 
 interface Common {
@@ -58,15 +59,17 @@ const stationIssue: CommandModule<object, Common & { root: string; name: string;
   },
 };
 
-const stationRevoke: CommandModule<object, Common & { root: string; id: number }> = {
+const stationRevoke: CommandModule<object, Common & { root: string; id: number; yes: boolean }> = {
   command: 'revoke',
   describe: 'revoke a station certificate by id (writes a new revocation list, seq + 1)',
   builder: (y) =>
-    y.options({ root: { type: 'string', demandOption: true, describe: 'root directory' }, id: { type: 'number', demandOption: true, describe: 'station certificate id' }, ...jsonOption }) as unknown as Argv<
-      Common & { root: string; id: number }
-    >,
+    y.options({
+      root: { type: 'string', demandOption: true, describe: 'root directory' }, id: { type: 'number', demandOption: true, describe: 'station certificate id' },
+      yes: { type: 'boolean', default: false, describe: 'do not ask for confirmation (needed without a terminal)' }, ...jsonOption,
+    }) as unknown as Argv<Common & { root: string; id: number; yes: boolean }>,
   handler: async (argv) => {
     if (!Number.isInteger(argv.id) || argv.id < 1) throw new RangeError('--id must be a station certificate id (a whole number from 1)');
+    await confirmAction({ yes: argv.yes, question: `Revoke station certificate ${argv.id}? Fobs then refuse that station for good.`, consequence: `revoking station certificate ${argv.id} is final` });
     const r = await revokeStation({ rootDir: argv.root, id: argv.id });
     print(argv.json, { id: r.id, seq: r.seq, ids: r.ids, changed: r.changed, file: r.file }, [
       r.changed ? `station certificate ${r.id} revoked; revocation list seq ${r.seq} written to ${r.file}` : `station certificate ${r.id} was already revoked (list seq ${r.seq})`,

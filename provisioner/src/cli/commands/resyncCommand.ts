@@ -19,7 +19,7 @@ async function runResync(a: ArgumentsCamelCase<ResyncArgs>): Promise<void> {
   const r = await withBackend(() => backend.resync(serial, String(a.code1), String(a.code2)));
   if (a.json) printJson({ serial, ...r });
   else if (r.ok) process.stdout.write(`${serial}: resynced; the backend now expects the fob's clock ${r.offsetSeconds >= 0 ? '+' : ''}${r.offsetSeconds} s (${r.offsetSteps >= 0 ? '+' : ''}${r.offsetSteps} steps) off\n`);
-  else process.stdout.write(`${serial}: not resynced (${r.reason}): ${r.reason === 'replayed' ? 'these codes were already used; ask for two new consecutive codes' : 'ask for two codes shown one after the other, and check the serial'}\n`);
+  else process.stdout.write(`${serial}: not resynced (${r.reason}): ${r.reason === 'replayed' ? 'the fob had already used one of these codes for a login or a resync (a code is accepted once); ask for two new consecutive codes' : 'ask for two codes shown one after the other, and check the serial'}\n`);
   process.exitCode = r.ok ? EXIT_OK : EXIT_NEGATIVE;
 }
 

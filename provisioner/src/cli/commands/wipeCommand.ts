@@ -7,7 +7,8 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { wipeFob } from '../../support/wipeFob.js';
-import { CliError, EXIT_NEGATIVE, EXIT_USAGE } from '../cliErrors.js';
+import { EXIT_NEGATIVE } from '../cliErrors.js';
+import { confirmAction } from '../confirmAction.js';
 import { backendSettings, fobFailure, openFob, printJson, serialArgument, stationCredentials, supportClient, withBackend, type BackendArgs } from './_supportOptions.js';
 import { resolveBackendSettings } from '../../support/resolveBackendSettings.js';
 
@@ -22,7 +23,7 @@ interface WipeArgs extends BackendArgs {
 
 async function runWipe(a: ArgumentsCamelCase<WipeArgs>): Promise<void> {
   const serial = serialArgument(a.serial);
-  if (!a.yes) throw new CliError('CONFIRMATION_REQUIRED', `wiping erases ${serial}'s seed for good: add --yes to confirm`, EXIT_USAGE);
+  await confirmAction({ yes: a.yes, question: `Wipe ${serial}? Its seed is erased for good.`, consequence: `wiping erases ${serial}'s seed for good` });
   const settings = a.revoke ? backendSettings(a) : undefined;
   let stationKey = a.stationKey ?? process.env['FOBKIT_STATION_KEY'];
   let revocationList = a.revocationList ?? process.env['FOBKIT_REVOCATION_LIST'];
