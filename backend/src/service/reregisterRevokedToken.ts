@@ -35,7 +35,7 @@ export async function reregisterRevokedToken(ctx: BackendContext, tx: DbExecutor
   const drift = initialDrift(input.provisionedAt, input.clockOffset, ctx.policy.drift);
   const { changes } = await tx.run(
     `UPDATE tokens SET model = ?, batch = ?, source = 'station', seed_enc = ?, kek_id = ?, algorithm = ?, digits = ?, period = ?, t0 = ?,
-       provisioned_at = ?, clock_offset = ?, state = 'pending', enabled = 1, user_id = NULL, last_step = -1, last_used = NULL,
+       provisioned_at = ?, clock_offset = ?, state = 'pending', enabled = 1, user_id = NULL, last_step = -1, used_steps = '', used_floor = -1, last_used = NULL,
        anchor_time = ?, anchor_offset = ?, anchor_err = ?, rate_lo = ?, rate_hi = ?, fail_count = 0, fail_last = NULL, locked_until = NULL, owner_key = ?, updated_at = ?
      WHERE serial = ? AND state = 'revoked'`,
     [input.model ?? existing.model, input.batch ?? existing.batch, blob, kid, input.algorithm, input.digits, input.period, input.t0,
