@@ -23,7 +23,8 @@ export type BackendErrorCode =
   | 'AUDIT_BROKEN' // the audit chain does not verify
   | 'CONFIG' // bad configuration: database URL, KEK file
   | 'INTERNAL' // a bug
-  | 'SERIAL_NOT_RESERVED'; // a registration for a serial no station reserved
+  | 'SERIAL_NOT_RESERVED' // a registration for a serial no station reserved
+  | 'INVALID_OPTION'; // command line only: a numeric option outside its range (exit 2)
 
 export const HTTP_STATUS: Readonly<Record<BackendErrorCode, number>> = {
   UNAUTHORIZED: 401,
@@ -44,6 +45,7 @@ export const HTTP_STATUS: Readonly<Record<BackendErrorCode, number>> = {
   CONFIG: 500,
   INTERNAL: 500,
   SERIAL_NOT_RESERVED: 409,
+  INVALID_OPTION: 400,
 };
 
 export class BackendError extends Error {

@@ -21,6 +21,7 @@ import { migrate } from '../store/migrations.js';
 import { DEFAULT_POLICY, type BackendPolicy } from '../service/context.js';
 import { importCommand } from '../interop/importCommand.js';
 import { backendErrorExitCode, cliActor, EXIT } from './_cliSupport.js';
+import { withNumericOptions } from './numericOptions.js';
 
 function print(json: boolean, obj: Record<string, unknown>, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(obj)}\n` : `${text}\n`);
@@ -33,7 +34,7 @@ function fail(e: unknown, json: boolean): never {
   else if (e instanceof Error && /ECONNREFUSED|ENOENT|EACCES|SQLITE_CANTOPEN|unable to open|does not exist|password authentication/i.test(`${e.message} ${(e as { code?: string }).code ?? ''}`)) code = EXIT.cannotRun;
   if (code === EXIT.bug) message = `bug: ${message}`;
   if (json) process.stdout.write(`${JSON.stringify({ event: 'error', code: e instanceof BackendError ? e.code : 'ERROR', message })}\n`);
-  else process.stderr.write(`fobkit-backend: ${message}\n`);
+  else process.stderr.write(`fobkit-backend: ${e instanceof BackendError ? `error [${e.code}]: ` : ''}${message}\n`);
   process.exit(code);
 }
 
@@ -57,22 +58,23 @@ const dbOptions = {
   json: { type: 'boolean', default: false, describe: 'one JSON object per line' },
 } as const;
 
-await yargs(hideBin(process.argv))
+try {
+  await yargs(hideBin(process.argv))
   .scriptName('fobkit-backend')
   .version(BACKEND_VERSION)
-  .command('serve', 'run the HTTP API', (y) => y.options({
+  .command('serve', 'run the HTTP API', (y) => withNumericOptions(y, {
+    window: { min: 0, max: 10, default: DEFAULT_POLICY.window, describe: 'steps accepted either side of a fob\'s predicted step' },
+    // Below 1 failure or 60 s the throttle is off in all but name (issue 15: 0 and -1 turned it off).
+    'lockout-failures': { min: 1, max: 1000, default: DEFAULT_POLICY.throttle.lockoutFailures, describe: 'wrong codes in a row that lock a user or fob out' },
+    'lockout-seconds': { min: 60, max: 604_800, default: DEFAULT_POLICY.throttle.lockoutSeconds, describe: 'how long a lockout lasts' },
+    'max-body-bytes': { min: 4096, max: 1_048_576, default: 16384, describe: 'largest request body accepted' },
+    'key-cache': { min: 0, max: 10_000_000, default: DEFAULT_OTP_KEY_CACHE_ENTRIES, describe: 'factors whose opened seed validation keeps in memory, about 0.6 KiB each (0: open every seed per request)' },
+  }).options({
     ...dbOptions,
     listen: { type: 'string', default: '127.0.0.1:8700', describe: 'host:port (port 0: any free port)' },
-    window: { type: 'number', default: DEFAULT_POLICY.window, describe: 'steps accepted either side of a fob\'s predicted step' },
-    'lockout-failures': { type: 'number', default: DEFAULT_POLICY.throttle.lockoutFailures },
-    'lockout-seconds': { type: 'number', default: DEFAULT_POLICY.throttle.lockoutSeconds },
-    'max-body-bytes': { type: 'number', default: 16384 },
-    'key-cache': { type: 'number', default: DEFAULT_OTP_KEY_CACHE_ENTRIES, describe: 'factors whose opened seed validation keeps in memory, about 0.6 KiB each (0: open every seed per request)' },
     'test-clock': { type: 'boolean', default: false, describe: 'QA only: let admin keys set the server clock (POST /v1/test/clock)' },
   }), async (a) => {
     try {
-      if (!Number.isInteger(a.window) || a.window < 0 || a.window > 10) throw new BackendError('INVALID_REQUEST', '--window must be an integer from 0 to 10');
-      if (!Number.isSafeInteger(a['key-cache']) || a['key-cache'] < 0) throw new BackendError('INVALID_REQUEST', '--key-cache must be a whole number of entries, 0 or more');
       const policy: Partial<BackendPolicy> = { window: a.window, throttle: { ...DEFAULT_POLICY.throttle, lockoutFailures: a['lockout-failures'], lockoutSeconds: a['lockout-seconds'] } };
       const testClock = a['test-clock'] ? createSettableClock() : undefined;
       const running = await startServer({ db: a.db, kekFile: a['kek-file'], listen: a.listen, policy, maxBodyBytes: a['max-body-bytes'], otpKeyCacheEntries: a['key-cache'], ...(testClock ? { clock: testClock.clock, extraRoutes: testClockRoutes(testClock) } : {}) });
@@ -135,6 +137,7 @@ await yargs(hideBin(process.argv))
   .command(importCommand)
   .strict()
   .demandCommand(1)
+  .recommendCommands()
   .fail((msg, err, y) => {
     if (err) fail(err, false);
     void y;
@@ -142,4 +145,9 @@ await yargs(hideBin(process.argv))
     process.exit(EXIT.usage);
   })
   .help()
+  .alias('h', 'help')
   .parseAsync();
+} catch (e) {
+  // Errors thrown before a handler runs (a numeric option out of range) arrive here.
+  fail(e, process.argv.includes('--json'));
+}

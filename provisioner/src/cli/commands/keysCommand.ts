@@ -9,6 +9,7 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { createRoot, describeKeyFile, issueStation, readKeyFile, revokeStation, wipeKeyFile } from '../../keys/index.js';
+import { withNumericOptions } from '../numericOptions.js';
 
 interface Common {
   json?: boolean;
@@ -40,10 +41,9 @@ const stationIssue: CommandModule<object, Common & { root: string; name: string;
   command: 'issue',
   describe: 'issue a station key and certificate signed by the root',
   builder: (y) =>
-    y.options({
+    withNumericOptions(y, { days: { min: 1, max: 36_500, default: 365, describe: 'validity in days' } }).options({
       root: { type: 'string', demandOption: true, describe: 'root directory (from keys root create)' },
       name: { type: 'string', demandOption: true, describe: 'station name, e.g. "line-1"' },
-      days: { type: 'number', default: 365, describe: 'validity in days' },
       out: { type: 'string', demandOption: true, describe: 'directory for station.key.json' },
       ...jsonOption,
     }) as unknown as Argv<Common & { root: string; name: string; days: number; out: string }>,
@@ -62,11 +62,10 @@ const stationRevoke: CommandModule<object, Common & { root: string; id: number }
   command: 'revoke',
   describe: 'revoke a station certificate by id (writes a new revocation list, seq + 1)',
   builder: (y) =>
-    y.options({ root: { type: 'string', demandOption: true, describe: 'root directory' }, id: { type: 'number', demandOption: true, describe: 'station certificate id' }, ...jsonOption }) as unknown as Argv<
+    withNumericOptions(y, { id: { min: 1, max: 4_294_967_295, demandOption: true, describe: 'station certificate id' } }).options({ root: { type: 'string', demandOption: true, describe: 'root directory' }, ...jsonOption }) as unknown as Argv<
       Common & { root: string; id: number }
     >,
   handler: async (argv) => {
-    if (!Number.isInteger(argv.id) || argv.id < 1) throw new RangeError('--id must be a station certificate id (a whole number from 1)');
     const r = await revokeStation({ rootDir: argv.root, id: argv.id });
     print(argv.json, { id: r.id, seq: r.seq, ids: r.ids, changed: r.changed, file: r.file }, [
       r.changed ? `station certificate ${r.id} revoked; revocation list seq ${r.seq} written to ${r.file}` : `station certificate ${r.id} was already revoked (list seq ${r.seq})`,

@@ -18,6 +18,7 @@ import { parseSerialRange } from '../../station/offlineExportBackend.js';
 import { connectFob } from '../../transport/connectFob.js';
 import type { PipelineStep } from '../../operations/pipelineSteps.js';
 import type { StepPhase } from '../../operations/provisionFob.js';
+import { withNumericOptions } from '../numericOptions.js';
 import { CliError, EXIT_NEGATIVE, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE } from '../cliErrors.js';
 
 /** The station settings as flags (same names as the config, except `--usb-ids` and `--backend-wait`), and the run's own. */
@@ -245,14 +246,22 @@ export const provisionCommand: CommandModule<object, ProvisionArgs> = {
   command: 'provision',
   describe: 'program, verify, register, lock and activate fobs (the factory station)',
   builder: (y: Argv<object>) =>
-    y
+    withNumericOptions(y, {
+      count: { min: 1, max: 1_000_000, describe: 'fobs in this batch (ETA; with --watch, stop after this many are done)' },
+      'poll-ms': { min: 50, max: 60_000, default: 500, describe: 'port poll interval with --watch' },
+      digits: { min: 6, max: 8, describe: 'fob profile: code digits (default 6)' },
+      period: { min: 1, max: 3600, describe: 'fob profile: seconds per code (default 60)' },
+      t0: { min: 0, max: 4_294_967_295, describe: 'fob profile: T0, Unix seconds (default 0)' },
+      'serial-block': { min: 1, max: 1000, describe: 'serials reserved per backend request' },
+      'verify-times': { min: 3, max: 16, describe: 'CALCULATE checks per fob' },
+      'backend-wait': { min: 0, max: 86_400, fraction: true, describe: 'seconds a port waits for the backend before leaving a fob unlocked' },
+      'fob-timeout-ms': { min: 50, max: 60_000, describe: 'per-request timeout towards a fob' },
+    })
       .option('port', { type: 'string', array: true, describe: 'serial port of a fob (repeatable)' })
       .option('ports', { type: 'string', describe: "'auto': every port with the station's USB vendor/product ids" })
       .option('watch', { type: 'boolean', default: false, describe: 'keep running: provision each fob as it is plugged in' })
-      .option('count', { type: 'number', describe: 'fobs in this batch (ETA; with --watch, stop after this many are done)' })
       .option('config', { type: 'string', describe: 'station config file (default ./fobkit.config.json)' })
       .option('json', { type: 'boolean', default: false, describe: 'one JSON event per line instead of the live display' })
-      .option('poll-ms', { type: 'number', default: 500, describe: 'port poll interval with --watch' })
       .option('backend-url', { type: 'string', describe: 'backend base URL (FOBKIT_BACKEND_URL)' })
       .option('api-key', { type: 'string', describe: 'station API key (FOBKIT_API_KEY; prefer --api-key-file)' })
       .option('api-key-file', { type: 'string', describe: 'file holding the station API key' })
@@ -263,18 +272,11 @@ export const provisionCommand: CommandModule<object, ProvisionArgs> = {
       .option('revocation-list', { type: 'string', describe: 'revocation list file to hand to each fob' })
       .option('batch', { type: 'string', describe: 'batch name for labels and registrations' })
       .option('algorithm', { type: 'string', choices: ['sha1', 'sha256', 'sha512'], describe: 'fob profile: HMAC algorithm (default sha1)' })
-      .option('digits', { type: 'number', describe: 'fob profile: code digits (default 6)' })
-      .option('period', { type: 'number', describe: 'fob profile: seconds per code (default 60)' })
-      .option('t0', { type: 'number', describe: 'fob profile: T0 (default 0)' })
       .option('seed-mode', { type: 'string', choices: ['random', 'derived'], describe: 'random (default) or derived from a batch key' })
       .option('batch-key-file', { type: 'string', describe: 'batch key file for derived seeds' })
       .option('journal', { type: 'string', describe: 'journal file (SQLite), one per station' })
       .option('labels', { type: 'string', describe: 'label output file (.csv or JSON lines)' })
       .option('usb-ids', { type: 'string', describe: 'vendor:product ids for --ports auto, comma-separated' })
-      .option('serial-block', { type: 'number', describe: 'serials reserved per backend request' })
-      .option('verify-times', { type: 'number', describe: 'CALCULATE checks per fob (≥ 3)' })
-      .option('backend-wait', { type: 'number', describe: 'seconds a port waits for the backend before leaving a fob unlocked' })
-      .option('fob-timeout-ms', { type: 'number', describe: 'per-request timeout towards a fob' })
       .option('journal-sync', { type: 'string', choices: ['full', 'normal'], describe: 'journal durability (full: survives power loss)' })
       .option('offline-export', { type: 'string', describe: 'no backend: write each fob into this encrypted PSKC file (RFC 6030) instead of registering it' })
       .option('psk-file', { type: 'string', describe: 'offline export: encrypt with this pre-shared AES-128 key (32 hex digits)' })

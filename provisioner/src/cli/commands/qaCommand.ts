@@ -13,6 +13,7 @@ import { runFleetStudy, type FleetReport } from '../../qa/runFleetStudy.js';
 import { checkBackendUrl } from '../../qa/qaBackend.js';
 import { spawnTemporaryBackend, type TemporaryBackend } from '../../qa/spawnTemporaryBackend.js';
 import { CliError, EXIT_NEGATIVE, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE } from '../cliErrors.js';
+import { withNumericOptions } from '../numericOptions.js';
 
 interface QaArgs {
   backend?: string;
@@ -142,23 +143,22 @@ async function runFleetCommand(a: ArgumentsCamelCase<FleetArgs>): Promise<void> 
 }
 
 const common = (y: Argv<object>): Argv<QaArgs> =>
-  y
+  withNumericOptions(y, { seed: { min: 0, max: 4_294_967_295, default: 1, describe: 'random seed (login times, fleet make-up)' } })
     .option('backend', { type: 'string', describe: 'backend base URL (FOBKIT_BACKEND_URL)' })
     .option('api-key', { type: 'string', array: true, describe: 'API keys (station, validator, admin or support); repeat or comma-separate (FOBKIT_API_KEY)' })
-    .option('seed', { type: 'number', default: 1, describe: 'random seed (login times, fleet make-up)' })
     .option('json', { type: 'boolean', default: false, describe: 'one JSON object on stdout' }) as unknown as Argv<QaArgs>;
 
 const conformance: CommandModule<object, ConformanceArgs> = {
   command: 'conformance',
   describe: 'run the conformance suite against a backend: table of scenario, expectation, result',
-  builder: (y) => common(y).option('fobs', { type: 'number', default: 4, describe: 'fobs in the ±20 ppm drift scenario' }).option('only', { type: 'string', describe: 'only scenarios whose name contains one of these comma-separated words' }) as unknown as Argv<ConformanceArgs>,
+  builder: (y) => withNumericOptions(common(y), { fobs: { min: 2, max: 100, default: 4, describe: 'fobs in the ±20 ppm drift scenario' } }).option('only', { type: 'string', describe: 'only scenarios whose name contains one of these comma-separated words' }) as unknown as Argv<ConformanceArgs>,
   handler: runConformanceCommand,
 };
 
 const fleet: CommandModule<object, FleetArgs> = {
   command: 'fleet',
   describe: 'age a simulated fleet and report first-try logins, drift spread and resyncs',
-  builder: (y) => common(y).option('count', { type: 'number', demandOption: true, describe: 'fobs in the fleet' }).option('days', { type: 'number', demandOption: true, describe: 'days to simulate' }) as unknown as Argv<FleetArgs>,
+  builder: (y) => withNumericOptions(common(y), { count: { min: 1, max: 10_000, demandOption: true, describe: 'fobs in the fleet' }, days: { min: 1, max: 3650, demandOption: true, describe: 'days to simulate' } }) as unknown as Argv<FleetArgs>,
   handler: runFleetCommand,
 };
 
