@@ -152,7 +152,7 @@ afterAll(async () => {
 
 describe('fobkit qa conformance', () => {
   it('passes every scenario against our backend, as a table (exit 0)', async () => {
-    const r = await fobkit(['qa', 'conformance', '--backend', good.url, '--api-key', keys]);
+    const r = await fobkit(['qa', 'conformance', '--backend-url', good.url, '--api-key', keys]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^scenario\s+result\s+expectation$/m);
     for (const name of ['RFC 6238 vectors end to end', 'Codes at exact step boundaries', 'Drift ±20 ppm over six months', 'Drift learnt', 'Unused for six months', 'Replay', 'Concurrent replay', 'Resync', 'Brute force throttled', 'Lockout clears itself', 'App and fob independent', 'Unbind and quarantine']) {
@@ -162,7 +162,7 @@ describe('fobkit qa conformance', () => {
   }, 120_000);
 
   it('fails the replay rows (exit 1) against a backend that accepts replays, and only those', async () => {
-    const r = await fobkit(['qa', 'conformance', '--backend', replayUrl, '--api-key', keys, '--only', 'replay,resync,unbind,check', '--json']);
+    const r = await fobkit(['qa', 'conformance', '--backend-url', replayUrl, '--api-key', keys, '--only', 'replay,resync,unbind,check', '--json']);
     expect(r.code).toBe(1);
     const rows = (r.json as { rows: Row[] }).rows;
     expect(byResult(rows, 'failed')).toEqual(['Concurrent replay', 'Replay']);
@@ -171,7 +171,7 @@ describe('fobkit qa conformance', () => {
   }, 60_000);
 
   it('fails the drift rows against a backend that keeps no drift', async () => {
-    const r = await fobkit(['qa', 'conformance', '--backend', noDriftUrl, '--api-key', keys, '--fobs', '2', '--only', 'drift,unused,resync,replay', '--json']);
+    const r = await fobkit(['qa', 'conformance', '--backend-url', noDriftUrl, '--api-key', keys, '--fobs', '2', '--only', 'drift,unused,resync,replay', '--json']);
     expect(r.code).toBe(1);
     const rows = (r.json as { rows: Row[] }).rows;
     expect(byResult(rows, 'failed'), JSON.stringify(rows, null, 1)).toEqual(['Drift learnt', 'Drift ±20 ppm over six months', 'Drift ±50 ppm, weekly use', 'Resync', 'Unused for six months']);
@@ -180,7 +180,7 @@ describe('fobkit qa conformance', () => {
   }, 60_000);
 
   it('skips the time-dependent rows when the backend has no test clock (only a support key: no admin)', async () => {
-    const r = await fobkit(['qa', 'conformance', '--backend', good.url, '--api-key', [good.keys.station, good.keys.validator, good.keys.support].join(','), '--only', 'rfc,replay,lockout,app', '--json']);
+    const r = await fobkit(['qa', 'conformance', '--backend-url', good.url, '--api-key', [good.keys.station, good.keys.validator, good.keys.support].join(','), '--only', 'rfc,replay,lockout,app', '--json']);
     expect(r.code).toBe(0);
     const rows = (r.json as { rows: Row[] }).rows;
     expect(byResult(rows, 'skipped')).toEqual(['App and fob independent', 'Lockout clears itself', 'RFC 6238 vectors end to end']);
@@ -188,11 +188,11 @@ describe('fobkit qa conformance', () => {
   }, 60_000);
 
   it('usage errors: no keys or a missing role (exit 2), an unreachable backend (exit 3)', async () => {
-    expect((await fobkit(['qa', 'conformance', '--backend', good.url])).code).toBe(2);
-    const missing = await fobkit(['qa', 'conformance', '--backend', good.url, '--api-key', good.keys.station]);
+    expect((await fobkit(['qa', 'conformance', '--backend-url', good.url])).code).toBe(2);
+    const missing = await fobkit(['qa', 'conformance', '--backend-url', good.url, '--api-key', good.keys.station]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/missing: validator, support or admin/);
-    expect((await fobkit(['qa', 'conformance', '--backend', 'http://127.0.0.1:9', '--api-key', 'k'])).code).toBe(3);
+    expect((await fobkit(['qa', 'conformance', '--backend-url', 'http://127.0.0.1:9', '--api-key', 'k'])).code).toBe(3);
   });
 });
 
@@ -206,7 +206,7 @@ describe('fobkit qa fleet', () => {
     expect(rep.acceptedFirstTry + rep.acceptedAfterRetry + rep.acceptedAfterResync).toBe(rep.logins);
     expect(rep.firstTryShare).toBeGreaterThan(0.9);
     expect(rep.drift.bands.reduce((a, b) => a + b.fobs, 0)).toBe(12);
-    const text = await fobkit(['qa', 'fleet', '--count', '3', '--days', '3', '--backend', good.url, '--api-key', keys]);
+    const text = await fobkit(['qa', 'fleet', '--count', '3', '--days', '3', '--backend-url', good.url, '--api-key', keys]);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^fleet of 3 fobs over 3 days \(seed 1\): \d+ logins$/m);
     expect(text.stdout).toMatch(/accepted at the first try\s+\d+\s+\(\d+\.\d\d %\)/);

@@ -17,7 +17,7 @@ import { unbindCommand } from './commands/unbindCommand.js';
 import { wipeCommand } from './commands/wipeCommand.js';
 import { exportCommand } from './commands/exportCommand.js';
 import { keysCommand } from './commands/keysCommand.js';
-import { otpCommand } from './commands/otpCommand.js';
+import { expandOathtoolArgv, otpCommand } from './commands/otpCommand.js';
 import { provisionCommand } from './commands/provisionCommand.js';
 
 // Registered commands, one per line (keep this list sorted by name).
@@ -39,7 +39,7 @@ const commands: CommandModule<object, never>[] = [
 // guess looks beside process.argv[1] (the bin stub) and prints "unknown".
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-const argv = hideBin(process.argv);
+const argv = expandOathtoolArgv(hideBin(process.argv));
 const json = argv.includes('--json');
 try {
   await yargs(argv)

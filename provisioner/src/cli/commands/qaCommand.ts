@@ -1,7 +1,7 @@
 /**
  * `fobkit qa conformance` and `fobkit qa fleet`: QA's proof that a backend and the fobs agree.
- *   qa conformance --backend URL --api-key KEY… [--fobs N] [--only TEXT] [--json]
- *   qa fleet --count N --days D [--backend URL --api-key KEY…] [--seed N] [--json]
+ *   qa conformance --backend-url URL --api-key KEY… [--fobs N] [--only TEXT] [--json]
+ *   qa fleet --count N --days D [--backend-url URL --api-key KEY…] [--seed N] [--json]
  * API keys may be repeated or comma-separated; their roles are found by probing. Exit codes:
  * 0 every scenario passed (fleet: the study ran), 1 a scenario failed, 2 usage or keys missing,
  * 3 the backend could not be reached or started.
@@ -16,6 +16,8 @@ import { CliError, EXIT_NEGATIVE, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE } from '
 import { withNumericOptions } from '../numericOptions.js';
 
 interface QaArgs {
+  backendUrl?: string;
+  /** The old name of --backend-url, still accepted (hidden). */
   backend?: string;
   apiKey?: string[];
   json: boolean;
@@ -56,8 +58,8 @@ export function formatConformance(report: ConformanceReport): string[] {
 }
 
 async function runConformanceCommand(a: ArgumentsCamelCase<ConformanceArgs>): Promise<void> {
-  const baseUrl = a.backend ?? process.env['FOBKIT_BACKEND_URL'];
-  if (!baseUrl) throw new CliError('USAGE', 'give --backend URL (or FOBKIT_BACKEND_URL)', EXIT_USAGE);
+  const baseUrl = a.backendUrl ?? a.backend ?? process.env['FOBKIT_BACKEND_URL'];
+  if (!baseUrl) throw new CliError('USAGE', 'give --backend-url URL (or FOBKIT_BACKEND_URL)', EXIT_USAGE);
   const keys = keysOf(a);
   if (keys.length === 0) throw new CliError('USAGE', 'give --api-key KEY for the station, validator and admin (or support) roles (repeat it, or comma-separate)', EXIT_USAGE);
   let url: string;
@@ -105,7 +107,7 @@ export function formatFleet(r: FleetReport): string[] {
 
 async function runFleetCommand(a: ArgumentsCamelCase<FleetArgs>): Promise<void> {
   let temp: TemporaryBackend | undefined;
-  let baseUrl = a.backend ?? process.env['FOBKIT_BACKEND_URL'];
+  let baseUrl = a.backendUrl ?? a.backend ?? process.env['FOBKIT_BACKEND_URL'];
   let keys = keysOf(a);
   const stop = (): void => {
     void temp?.close().finally(() => process.exit(130));
@@ -144,7 +146,8 @@ async function runFleetCommand(a: ArgumentsCamelCase<FleetArgs>): Promise<void> 
 
 const common = (y: Argv<object>): Argv<QaArgs> =>
   withNumericOptions(y, { seed: { min: 0, max: 4_294_967_295, default: 1, describe: 'random seed (login times, fleet make-up)' } })
-    .option('backend', { type: 'string', describe: 'backend base URL (FOBKIT_BACKEND_URL)' })
+    .option('backend-url', { type: 'string', describe: 'backend base URL (FOBKIT_BACKEND_URL)' })
+    .option('backend', { type: 'string', hidden: true, describe: 'deprecated name of --backend-url' })
     .option('api-key', { type: 'string', array: true, describe: 'API keys (station, validator, admin or support); repeat or comma-separate (FOBKIT_API_KEY)' })
     .option('json', { type: 'boolean', default: false, describe: 'one JSON object on stdout' }) as unknown as Argv<QaArgs>;
 
