@@ -22,6 +22,7 @@ import { DEFAULT_POLICY, type BackendPolicy } from '../service/context.js';
 import { importCommand } from '../interop/importCommand.js';
 import { backendErrorExitCode, cliActor, EXIT } from './_cliSupport.js';
 import { withNumericOptions } from './numericOptions.js';
+import { defaultDbSpec, prepareDefaultDataDir } from '../dataDir.js';
 
 function print(json: boolean, obj: Record<string, unknown>, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(obj)}\n` : `${text}\n`);
@@ -53,8 +54,8 @@ async function withBackend(json: boolean, options: OpenBackendOptions, command: 
 }
 
 const dbOptions = {
-  db: { type: 'string', default: 'sqlite:fobkit-backend.db', describe: 'sqlite:PATH or postgres://user@host/db' },
-  'kek-file': { type: 'string', describe: 'KEK file (default: beside the SQLite file, or ./fobkit-backend.kek)' },
+  db: { type: 'string', default: defaultDbSpec(), describe: 'sqlite:PATH or postgres://user@host/db (default: in $FOBKIT_DATA_DIR, else $XDG_DATA_HOME/fobkit or ~/.local/share/fobkit)' },
+  'kek-file': { type: 'string', describe: 'KEK file (default: beside the SQLite file, or fobkit-backend.kek in the data directory)' },
   json: { type: 'boolean', default: false, describe: 'one JSON object per line' },
 } as const;
 
@@ -119,6 +120,7 @@ try {
   .command('audit', 'the audit log', (y) => y
     .command('verify', 'check the hash chain of the audit log', (y2) => y2.options({ db: dbOptions.db, json: dbOptions.json }), async (a) => {
       try {
+        prepareDefaultDataDir(a.db);
         const db = await openDb(parseDbLocation(a.db));
         try {
           await migrate(db);

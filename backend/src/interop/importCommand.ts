@@ -21,6 +21,7 @@ import { BackendError } from '../errors.js';
 import { openBackend } from '../openBackend.js';
 import { applySeedImport, DEFAULT_EXPECTED_PROFILE, planSeedImport, wipeParsedSeedFile, type ImportPlanEntry } from './planSeedImport.js';
 import { withNumericOptions } from '../cli/numericOptions.js';
+import { defaultDbSpec } from '../dataDir.js';
 
 
 interface ImportArgs {
@@ -140,8 +141,8 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       batch: { type: 'string', describe: 'batch name (default: the file name)' },
       state: { choices: ['available', 'pending'] as const, default: 'available' as const },
       'skip-problems': { type: 'boolean', default: false, describe: 'import the clean fobs even when others have problems' },
-      db: { type: 'string', default: 'sqlite:fobkit-backend.db', describe: 'sqlite:PATH or postgres://user@host/db' },
-      'kek-file': { type: 'string', describe: 'KEK file (default: beside the SQLite file, or ./fobkit-backend.kek)' },
+      db: { type: 'string', default: defaultDbSpec(), describe: 'sqlite:PATH or postgres://user@host/db (default: in the data directory, see serve --help)' },
+      'kek-file': { type: 'string', describe: 'KEK file (default: beside the SQLite file, or fobkit-backend.kek in the data directory)' },
       json: { type: 'boolean', default: false, describe: 'one JSON object per line' },
     }) as unknown as Argv<ImportArgs>,
   handler: async (a) => {

@@ -6,10 +6,12 @@
  * failed / was interrupted / waits for the backend, 2 bad usage or configuration, 3 could not
  * run (journal, backend key, no port).
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { parsePasswordFile, parsePskFile, type PskcProtection } from '@fobkit/protocol/formats';
 import { loadStationConfig, type StationConfigInput } from '../../config/loadStationConfig.js';
+import { stationDataDir } from '../../config/stationDataDir.js';
 import { StationDisplay, formatSummary } from '../../display/stationDisplay.js';
 import { isStationError } from '../../errors.js';
 import { runStation, type StationEvent, type StationSummary } from '../../station/runStation.js';
@@ -143,6 +145,9 @@ async function runProvision(args: ArgumentsCamelCase<ProvisionArgs>): Promise<vo
     throw e;
   }
   const { config } = loaded;
+  // The default journal and labels live in the data directory, which may not exist yet (0700: the journal names every fob).
+  const dataDir = stationDataDir();
+  for (const file of [config.journal, config.labels]) if (dirname(file) === dataDir) await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const json = args.json;
   const lines = lineWriter();
   const out = (o: Record<string, unknown>): void => lines.write(JSON.stringify(o) + '\n');
