@@ -179,9 +179,20 @@ describe('fobkit qa conformance', () => {
     expect(rows.find((x) => x.scenario === 'Drift ±20 ppm over six months')!.detail).toMatch(/refused; first: FK\d{8} \(-?20 ppm\)/);
   }, 60_000);
 
-  it('skips the time-dependent rows when the backend has no test clock (only a support key: no admin)', async () => {
-    const r = await fobkit(['qa', 'conformance', '--backend-url', good.url, '--api-key', [good.keys.station, good.keys.validator, good.keys.support].join(','), '--only', 'rfc,replay,lockout,app', '--json']);
-    expect(r.code).toBe(0);
+  it('refuses a backend without the test clock (only a support key: no admin) unless --allow-production, exit 2', async () => {
+    const r = await fobkit(['qa', 'conformance', '--backend-url', good.url, '--api-key', [good.keys.station, good.keys.validator, good.keys.support].join(','), '--only', 'rfc', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.json).toMatchObject({ ok: false, error: { code: 'PRODUCTION_BACKEND', message: expect.stringMatching(/no test clock .*--allow-production/) } });
+  });
+
+  it('with --allow-production, skips the time-dependent rows and counts them as not passed (INCOMPLETE, exit 1)', async () => {
+    const args = ['qa', 'conformance', '--allow-production', '--backend-url', good.url, '--api-key', [good.keys.station, good.keys.validator, good.keys.support].join(','), '--only', 'rfc,replay,lockout,app'];
+    const text = await fobkit(args);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/^INCOMPLETE: \d+ passed, 0 failed, 3 skipped/m);
+    const r = await fobkit([...args, '--json']);
+    expect(r.code).toBe(1);
+    expect(r.json).toMatchObject({ ok: false, skipped: 3 });
     const rows = (r.json as { rows: Row[] }).rows;
     expect(byResult(rows, 'skipped')).toEqual(['App and fob independent', 'Lockout clears itself', 'RFC 6238 vectors end to end']);
     expect(rows.find((x) => x.scenario === 'Lockout clears itself')!.detail).toMatch(/no test clock/);
@@ -212,4 +223,38 @@ describe('fobkit qa fleet', () => {
     expect(text.stdout).toMatch(/accepted at the first try\s+\d+\s+\(\d+\.\d\d %\)/);
     expect(text.stdout).toMatch(/drift band \(ppm\)/);
   }, 120_000);
+});
+
+describe('fobkit qa conformance against a production backend (no test clock) leaves nothing behind', () => {
+  it('live fobs, users with a factor and users with failures are the same before and after a run', async () => {
+    const { startBackendProcess } = await import('./provision-harness.js');
+    const { default: Database } = await import('better-sqlite3');
+    const prod = await startBackendProcess(join(dir, 'production'));
+    try {
+      const counts = () => {
+        const db = new Database(prod.dbFile, { readonly: true });
+        try {
+          const one = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+          return {
+            liveFobs: one("SELECT count(*) AS n FROM tokens WHERE state <> 'revoked'"),
+            usersWithAFactor: one("SELECT count(*) AS n FROM (SELECT user_id FROM tokens WHERE state = 'assigned' UNION SELECT user_id FROM app_factors WHERE revoked_at IS NULL)"),
+            usersWithFailures: one('SELECT count(*) AS n FROM users WHERE fail_count > 0 OR locked_until IS NOT NULL'),
+          };
+        } finally {
+          db.close();
+        }
+      };
+      const before = counts();
+      const keyList = [prod.keys.station, prod.keys.validator, prod.keys.admin].join(',');
+      const r = await fobkit(['qa', 'conformance', '--allow-production', '--backend-url', prod.url, '--api-key', keyList, '--fobs', '2', '--json']);
+      expect(r.code, r.stderr).toBe(1); // scenarios were skipped: never a PASS
+      const report = r.json as { skipped: number; passed: number; cleanup: { fobsRevoked: number; users: number; failed: number } };
+      expect(report.skipped).toBeGreaterThan(0);
+      expect(report.cleanup.failed).toBe(0);
+      expect(report.cleanup.fobsRevoked).toBeGreaterThan(0);
+      expect(counts()).toEqual(before);
+    } finally {
+      await prod.stop();
+    }
+  }, 180_000);
 });

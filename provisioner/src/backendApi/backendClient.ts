@@ -147,7 +147,7 @@ export class BackendClient implements StationBackend {
   }
 
   /** One request, no retries. @throws BackendError */
-  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<{ status: number; body: T }> {
+  async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, signal?: AbortSignal): Promise<{ status: number; body: T }> {
     let res: Answer;
     try {
       res = await this.send(method, path, body, signal);

@@ -3,12 +3,13 @@
  *   qa conformance --backend-url URL --api-key KEY… [--fobs N] [--only TEXT] [--json]
  *   qa fleet --count N --days D [--backend-url URL --api-key KEY…] [--seed N] [--json]
  * API keys may be repeated or comma-separated; their roles are found by probing. Exit codes:
- * 0 every scenario passed (fleet: the study ran), 1 a scenario failed, 2 usage or keys missing,
+ * 0 every scenario passed (fleet: the study ran), 1 a scenario failed or was skipped, 2 usage,
+ * keys missing or a backend without the test clock (unless --allow-production),
  * 3 the backend could not be reached or started.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { BackendError } from '../../errors.js';
-import { runConformance, type ConformanceReport, type ConformanceRow } from '../../qa/runConformance.js';
+import { ProductionBackendRefused, runConformance, type ConformanceReport, type ConformanceRow } from '../../qa/runConformance.js';
 import { runFleetStudy, type FleetReport } from '../../qa/runFleetStudy.js';
 import { checkBackendUrl } from '../../qa/qaBackend.js';
 import { spawnTemporaryBackend, type TemporaryBackend } from '../../qa/spawnTemporaryBackend.js';
@@ -25,6 +26,7 @@ interface QaArgs {
 }
 interface ConformanceArgs extends QaArgs {
   fobs: number;
+  allowProduction: boolean;
   only?: string;
 }
 interface FleetArgs extends QaArgs {
@@ -39,6 +41,7 @@ function keysOf(a: QaArgs): string[] {
 }
 
 function qaFailure(e: unknown): unknown {
+  if (e instanceof ProductionBackendRefused) return new CliError(e.code, e.message, EXIT_USAGE, { cause: e });
   if (e instanceof RangeError) return new CliError('USAGE', e.message, EXIT_USAGE, { cause: e });
   if (e instanceof BackendError) return new CliError(e.code, e.message, EXIT_UNAVAILABLE, { cause: e });
   return e;
@@ -53,7 +56,9 @@ function rowLines(r: ConformanceRow): string[] {
 
 export function formatConformance(report: ConformanceReport): string[] {
   return [
-    `${report.failed ? 'FAIL' : 'PASS'}: ${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped (${report.backend}, test clock: ${report.testClock ? 'yes' : 'no'})`,
+    // A skipped scenario proves nothing: the run is then INCOMPLETE, never PASS (exit 1 too).
+    `${report.failed ? 'FAIL' : report.skipped ? 'INCOMPLETE' : 'PASS'}: ${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped (${report.backend}, test clock: ${report.testClock ? 'yes' : 'no'})`,
+    `cleanup: ${report.cleanup.fobsRevoked} fob(s) this run registered unbound and revoked, ${report.cleanup.users} user(s) cleared${report.cleanup.failed ? `; ${report.cleanup.failed} could not be retired` : ''}`,
   ];
 }
 
@@ -70,16 +75,16 @@ async function runConformanceCommand(a: ArgumentsCamelCase<ConformanceArgs>): Pr
   }
   if (!a.json) process.stdout.write(`fobkit qa conformance: ${url}\n${pad('scenario', 32)} result   expectation\n`);
   const report = await runConformance({
-    baseUrl: url, apiKeys: keys, fobs: a.fobs, seed: a.seed, only: a.only,
+    baseUrl: url, apiKeys: keys, fobs: a.fobs, seed: a.seed, only: a.only, allowProduction: a.allowProduction,
     onRow: (r) => {
       if (!a.json) for (const l of rowLines(r)) process.stdout.write(l + '\n');
     },
   }).catch((e: unknown) => {
     throw qaFailure(e);
   });
-  if (a.json) process.stdout.write(JSON.stringify({ ok: report.failed === 0, ...report }) + '\n');
+  if (a.json) process.stdout.write(JSON.stringify({ ok: report.failed === 0 && report.skipped === 0, ...report }) + '\n');
   else for (const l of formatConformance(report)) process.stdout.write(l + '\n');
-  process.exitCode = report.failed ? EXIT_NEGATIVE : EXIT_OK;
+  process.exitCode = report.failed || report.skipped ? EXIT_NEGATIVE : EXIT_OK;
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(2)} %`;
@@ -154,7 +159,8 @@ const common = (y: Argv<object>): Argv<QaArgs> =>
 const conformance: CommandModule<object, ConformanceArgs> = {
   command: 'conformance',
   describe: 'run the conformance suite against a backend: table of scenario, expectation, result',
-  builder: (y) => withNumericOptions(common(y), { fobs: { min: 2, max: 100, default: 4, describe: 'fobs in the ±20 ppm drift scenario' } }).option('only', { type: 'string', describe: 'only scenarios whose name contains one of these comma-separated words' }) as unknown as Argv<ConformanceArgs>,
+  builder: (y) => withNumericOptions(common(y), { fobs: { min: 2, max: 100, default: 4, describe: 'fobs in the ±20 ppm drift scenario' } })
+    .option('allow-production', { type: 'boolean', default: false, describe: 'run against a backend without the test clock (it registers fobs there; time-dependent scenarios are skipped and the run cannot PASS)' }).option('only', { type: 'string', describe: 'only scenarios whose name contains one of these comma-separated words' }) as unknown as Argv<ConformanceArgs>,
   handler: runConformanceCommand,
 };
 
