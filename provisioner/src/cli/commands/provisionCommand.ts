@@ -13,6 +13,7 @@ import { parsePasswordFile, parsePskFile, type PskcProtection } from '@fobkit/pr
 import { loadStationConfig, type StationConfigInput } from '../../config/loadStationConfig.js';
 import { stationDataDir } from '../../config/stationDataDir.js';
 import { StationDisplay, formatSummary } from '../../display/stationDisplay.js';
+import { fitToWidth } from '../../display/fitToWidth.js';
 import { isStationError } from '../../errors.js';
 import { runStation, type StationEvent, type StationSummary } from '../../station/runStation.js';
 import { openStation, type OfflineStationOptions } from '../../station/openStation.js';
@@ -169,18 +170,32 @@ async function runProvision(args: ArgumentsCamelCase<ProvisionArgs>): Promise<vo
   const display = new StationDisplay({ count: args.count, startedAt });
   const live = !json && process.stdout.isTTY === true;
   let drawn = 0;
+  // One row per line, or the cursor-up below moves too few rows and each redraw leaves copies
+  // in the scrollback: every line on a terminal is cut to its width (one column spare, so the
+  // cursor never sits in the last column's pending-wrap state).
+  const fit = (line: string): string => (live ? fitToWidth(line, (process.stdout.columns || 80) - 1) : line);
+  const erase = (): void => {
+    if (live && drawn) process.stdout.write(`\x1b[${drawn}A\x1b[J`);
+    drawn = 0;
+  };
   const redraw = (): void => {
     if (!live) return;
     const lines = display.render(Date.now() / 1000);
-    process.stdout.write((drawn ? `\x1b[${drawn}A` : '') + lines.map((l) => `\x1b[2K${l}`).join('\n') + '\n');
+    process.stdout.write((drawn ? `\x1b[${drawn}A` : '') + lines.map((l) => `\x1b[2K${fit(l)}`).join('\n') + '\n');
     drawn = lines.length;
   };
   const permanent = (line: string): void => {
-    if (live && drawn) process.stdout.write(`\x1b[${drawn}A\x1b[J`);
-    drawn = 0;
-    process.stdout.write(line + '\n');
+    erase();
+    process.stdout.write(fit(line) + '\n');
     redraw();
   };
+  // A resized terminal: the old block may now wrap and cannot be erased exactly; it is left
+  // where it is and the block is drawn anew below it.
+  const onResize = (): void => {
+    drawn = 0;
+    redraw();
+  };
+  if (live) process.stdout.on('resize', onResize);
 
   if (json) {
     out({ event: 'start', journal: config.journal, labels: config.labels, batch: config.batch, seedMode: config.seedMode, profile: config.profile, registrationKey: { kid: station.registrationKey.kid, source: station.registrationKey.source, checkedWithBackend: station.registrationKey.checkedWithBackend }, ...(station.offlineExport ? { offlineExport: { file: station.offlineExport.file, protection: offlineExport?.protection?.kind ?? 'plaintext' } } : {}), station: { id: station.credentials.stationId, name: station.credentials.stationName } });
@@ -237,11 +252,14 @@ async function runProvision(args: ArgumentsCamelCase<ProvisionArgs>): Promise<vo
     await station.close();
     if (offlineExport?.protection?.kind === 'psk') offlineExport.protection.key.fill(0);
   }
-  redraw();
+  // The live block goes: each fob already has its permanent line above, and the summary follows.
+  erase();
+  if (live) process.stdout.off('resize', onResize);
   if (json) {
     out({ event: 'summary', ok: exitCodeOf(summary) === EXIT_OK, done: summary.done, failed: summary.failed, skipped: summary.skipped, interrupted: summary.interrupted, waiting: summary.waiting, waitingRegistrations: summary.waitingRegistrations, waitingActivations: summary.waitingActivations, elapsed: summary.elapsed, cpuSeconds: cpuSecondsSince(cpuAtStart), results: summary.results.map((x) => ({ port: x.port, elapsed: x.elapsed, ...x.result })) });
   } else {
-    for (const l of formatSummary(summary)) process.stdout.write(l + '\n');
+    // Each fob is listed once on screen: its permanent line above holds its result and reason.
+    for (const l of formatSummary(summary, { listFobs: !live })) process.stdout.write(fit(l) + '\n');
   }
   lines.flush();
   process.exitCode = exitCodeOf(summary);
