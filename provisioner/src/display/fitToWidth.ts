@@ -6,6 +6,8 @@
  * most emoji take two, combining marks none (the common cases of wcwidth(3), without its tables).
  */
 
+// CSI sequences (colours, cursor moves) and OSC strings (titles, links): escape bytes are the point.
+// eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07/y;
 const ELLIPSIS = '…';
 
