@@ -8,32 +8,29 @@ import { readFileSync } from 'node:fs';
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { reportCliError, EXIT_USAGE } from './cliErrors.js';
-import { assignCommand } from './commands/assignCommand.js';
-import { checkCommand } from './commands/checkCommand.js';
-import { inspectCommand } from './commands/inspectCommand.js';
-import { qaCommand } from './commands/qaCommand.js';
-import { resyncCommand } from './commands/resyncCommand.js';
-import { unbindCommand } from './commands/unbindCommand.js';
-import { wipeCommand } from './commands/wipeCommand.js';
-import { exportCommand } from './commands/exportCommand.js';
-import { keysCommand } from './commands/keysCommand.js';
-import { expandOathtoolArgv, otpCommand } from './commands/otpCommand.js';
-import { provisionCommand } from './commands/provisionCommand.js';
+import { expandOathtoolArgv } from './commands/otpCommand.js';
 
-// Registered commands, one per line (keep this list sorted by name).
-const commands: CommandModule<object, never>[] = [
-  assignCommand as unknown as CommandModule<object, never>,
-  checkCommand as unknown as CommandModule<object, never>,
-  exportCommand as unknown as CommandModule<object, never>,
-  inspectCommand as unknown as CommandModule<object, never>,
-  keysCommand,
-  otpCommand,
-  provisionCommand as unknown as CommandModule<object, never>,
-  qaCommand,
-  resyncCommand as unknown as CommandModule<object, never>,
-  unbindCommand as unknown as CommandModule<object, never>,
-  wipeCommand as unknown as CommandModule<object, never>,
-];
+type AnyCommand = CommandModule<object, never>;
+
+/**
+ * The command modules, loaded on demand: `fobkit otp` is typed at a support desk as often as
+ * oathtool is, and loading every command first (serialport, SQLite, the whole protocol package)
+ * tripled its start-up (bench:otp). Any other command, or none, loads them all (keep this list
+ * sorted by name).
+ */
+async function loadCommands(first: string | undefined): Promise<AnyCommand[]> {
+  if (first === 'otp') return [(await import('./commands/otpCommand.js')).otpCommand];
+  const [assign, check, exp, inspect, keys, otp, provision, qa, resync, unbind, wipe] = await Promise.all([
+    import('./commands/assignCommand.js'), import('./commands/checkCommand.js'), import('./commands/exportCommand.js'),
+    import('./commands/inspectCommand.js'), import('./commands/keysCommand.js'), import('./commands/otpCommand.js'),
+    import('./commands/provisionCommand.js'), import('./commands/qaCommand.js'), import('./commands/resyncCommand.js'),
+    import('./commands/unbindCommand.js'), import('./commands/wipeCommand.js'),
+  ]);
+  return [
+    assign.assignCommand, check.checkCommand, exp.exportCommand, inspect.inspectCommand, keys.keysCommand, otp.otpCommand,
+    provision.provisionCommand, qa.qaCommand, resync.resyncCommand, unbind.unbindCommand, wipe.wipeCommand,
+  ] as unknown as AnyCommand[];
+}
 
 // src/cli/main.ts and dist/cli/main.js are both two levels below the package root; yargs' own
 // guess looks beside process.argv[1] (the bin stub) and prints "unknown".
@@ -42,6 +39,7 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 const argv = expandOathtoolArgv(hideBin(process.argv));
 const json = argv.includes('--json');
 try {
+  const commands = await loadCommands(argv.find((w) => !w.startsWith('-')));
   await yargs(argv)
     .scriptName('fobkit')
     .command(commands as CommandModule[])
