@@ -5,7 +5,7 @@
  * before anything runs (no database, port or file is touched: the commands get none that exist).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,6 +90,22 @@ describe.concurrent('numeric options out of range are refused with INVALID_OPTIO
     expect(JSON.parse(twice.stdout)).toMatchObject({ ok: false, error: { code: 'INVALID_OPTION' } });
   });
 
+});
+
+describe.concurrent('conventions shared by the three CLIs (issue 17 item 5)', () => {
+  it.each([['fobkit', 'provisioner'], ['fobkit-sim', 'firmware-sim'], ['fobkit-backend', 'backend']] as const)('%s: --version is the package version, -h is help', async (bin, pkg) => {
+    const version = (JSON.parse(readFileSync(join(root, pkg, 'package.json'), 'utf8')) as { version: string }).version;
+    expect(await run(bin, ['--version'])).toMatchObject({ code: 0, stdout: `${version}\n` });
+    const help = await run(bin, ['-h']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--help/);
+  });
+
+  it('fobkit-backend: a mistyped command gets a suggestion, exit 2', async () => {
+    const r = await run('fobkit-backend', ['serv']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Did you mean serve\?/);
+  });
 });
 
 describe('after the refusals', () => {
