@@ -1,5 +1,5 @@
 /**
- * Seed files where users reach them: `fobkit export --from-backend` (admin key, seeds sealed to
+ * Seed files where users reach them: `fobkit export --backend-url` (admin key, seeds sealed to
  * the export's own key, every fob audited) read back by pskctool and python3-pskc, and
  * `fobkit-backend import` of a vendor's PSKC file written by python3-pskc: the dry run lists
  * every problem and writes nothing, the import stores the clean fobs, and an imported fob then
@@ -63,10 +63,10 @@ afterAll(async () => {
 });
 
 const exportArgs = (format: string, out: string, ...more: string[]): string[] =>
-  ['export', '--from-backend', t.url, '--api-key-file', adminKeyFile, '--batch', 'B1', '--format', format, '-o', join(dir, out), ...more];
+  ['export', '--backend-url', t.url, '--api-key-file', adminKeyFile, '--batch', 'B1', '--format', format, '-o', join(dir, out), ...more];
 
 // Each test spawns the CLIs a few times; on a loaded 2-core machine that can pass 30 s.
-describe('fobkit export --from-backend', { timeout: 120_000 }, () => {
+describe('fobkit export --backend-url', { timeout: 120_000 }, () => {
   it('writes a password-protected PSKC that pskctool validates and python3-pskc decrypts to the registered seeds', async () => {
     const r = await run(FOBKIT, exportArgs('pskc', 'b1.pskcxml', '--password-file', join(dir, 'pw.txt'), '--json'));
     expect(r.status, r.stderr).toBe(0);
@@ -115,13 +115,13 @@ describe('fobkit export --from-backend', { timeout: 120_000 }, () => {
     const noProt = await run(FOBKIT, exportArgs('pskc', 'x.pskcxml'));
     expect(noProt.status).toBe(2);
     expect(noProt.stderr).toMatch(/--psk-file or --password-file \(or --insecure-plaintext/);
-    const support = await run(FOBKIT, ['export', '--from-backend', t.url, '--api-key-file', supportKeyFile, '--batch', 'B1', '--format', 'oath-csv', '-o', join(dir, 'y.csv')]);
+    const support = await run(FOBKIT, ['export', '--backend-url', t.url, '--api-key-file', supportKeyFile, '--batch', 'B1', '--format', 'oath-csv', '-o', join(dir, 'y.csv')]);
     expect(support.status).toBe(3);
     expect(support.stderr).toMatch(/HTTP 403 FORBIDDEN/);
     const exists = await run(FOBKIT, exportArgs('pskc', 'b1.pskcxml', '--password-file', join(dir, 'pw.txt')));
     expect(exists.status).toBe(2);
     expect(exists.stderr).toMatch(/exists; pass --force/);
-    const unknown = await run(FOBKIT, ['export', '--from-backend', t.url, '--api-key-file', adminKeyFile, '--batch', 'NOPE', '--format', 'oath-csv', '-o', join(dir, 'z.csv')]);
+    const unknown = await run(FOBKIT, ['export', '--backend-url', t.url, '--api-key-file', adminKeyFile, '--batch', 'NOPE', '--format', 'oath-csv', '-o', join(dir, 'z.csv')]);
     expect(unknown.status).not.toBe(0);
     expect(unknown.stderr).toMatch(/no fobs in batch NOPE/);
   });

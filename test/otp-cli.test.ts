@@ -4,7 +4,9 @@
  * in provisioner/src/cli/commands/otpCommand.test.ts.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -83,10 +85,13 @@ describe('fobkit otp (built bin)', () => {
     ['odd hex', ['--secret', '31323334353637383930313233343536373839303'], /odd number of hex digits/],
     ['a bad base32 character', ['--secret', 'GEZDGNBVGY3TQOJ1GEZDGNBVGY3TQOJQ'], /invalid base32 character at position 16/],
     ['9 digits', ['--secret', RFC_HEX, '--digits', '9'], /--digits must be a whole number from 6 to 8/],
-    ['a period of 0', ['--secret', RFC_HEX, '--period', '0'], /--period must be a whole number from 1 to 3600/],
+    ['a period of 0', ['--secret', RFC_HEX, '--period', '0'], /--period \(-s, --time-step-size\) must be a whole number from 1 to 3600/],
     ['a short secret', ['--secret', '31323334'], /secret must be 16 to 64 bytes, got 4/],
     ['an unknown option', ['--secret', RFC_HEX, '--digit', '8'], /Unknown argument/],
-    ['a missing secret', [], /Missing required argument: secret/],
+    ['a missing key', [], /give the key: fobkit otp \[options\] KEY/],
+    ['both KEY and --secret', [RFC_HEX, '--secret', RFC_HEX], /give the key once/],
+    ['a bad time step', ['--totp', '-s', '2x', RFC_HEX], /--period \(-s, --time-step-size\) must be/],
+    ['--hotp with --totp', ['--hotp', '--totp', RFC_HEX], /give --hotp or --totp, not both/],
   ];
   it('bad input is one line on stderr and exit code 2, never a stack trace', async () => {
     const runs = await Promise.all(bad.map(([, args]) => fobkit(['otp', ...args])));
@@ -106,5 +111,48 @@ describe('fobkit otp (built bin)', () => {
     const r = await fobkit(['otp', '--secret', RFC_HEX, '--digits', '9', '--json']);
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout)).toEqual({ ok: false, error: { code: 'INVALID_ARGUMENT', message: "--digits must be a whole number from 6 to 8, got '9'" } });
+  });
+
+  it("every example of `fobkit otp --help` runs, prints the code its description names, and prints what oathtool prints for the same line", { timeout: 120_000 }, async () => {
+    const help = await fobkit(['otp', '--help']);
+    expect(help.code).toBe(0);
+    const section = help.stdout.split(/^Examples:$/m)[1]!.split(/\n\n/)[0]!;
+    const examples = section.split('\n').filter((l) => l.trim()).map((l) => {
+      const [command, description] = l.trim().split(/\s{2,}/);
+      return { command: command!, description: description ?? '' };
+    });
+    expect(examples.length).toBeGreaterThanOrEqual(5);
+    // A `fobkit` on the PATH that is the built bin, as an installed one would be.
+    const binDir = mkdtempSync(join(tmpdir(), 'fobkit-bin-'));
+    writeFileSync(join(binDir, 'fobkit'), `#!/bin/sh\nexec "${process.execPath}" "${bin}" "$@"\n`, { mode: 0o755 });
+    const sh = (command: string): Promise<Run> => new Promise((resolve, reject) => {
+      execFile('/bin/sh', ['-c', command], { cwd: root, timeout: 20_000, env: { ...process.env, PATH: `${binDir}:${process.env.PATH}` } }, (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') return reject(error);
+        resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
+      });
+    });
+    try {
+      for (const { command, description } of examples) {
+        const r = await sh(command);
+        expect(r, command).toMatchObject({ code: 0, stderr: '' });
+        const expected = /(\d{6,8})$/.exec(description)?.[1];
+        if (expected) expect(r.stdout.split('\n')[0], command).toBe(expected);
+        if (!command.includes('--secret')) {
+          const oath = await sh(command.replace('fobkit otp', 'oathtool'));
+          expect(r.stdout, `${command} vs oathtool`).toBe(oath.stdout);
+        }
+      }
+    } finally {
+      rmSync(binDir, { recursive: true, force: true });
+    }
+  });
+
+  it('--version prints the package version and a mistyped command gets a suggestion, exit 2', async () => {
+    const version = JSON.parse(readFileSync(join(root, 'provisioner/package.json'), 'utf8')).version as string;
+    expect(await fobkit(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    const typo = await fobkit(['inspet']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/^fobkit: error \[UNKNOWN_COMMAND\]: unknown command 'inspet'\. Did you mean inspect\?/);
+    expect((await fobkit(['-h'])).stdout).toMatch(/fobkit otp \[key\]/);
   });
 });

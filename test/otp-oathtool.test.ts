@@ -6,9 +6,11 @@
  * Cases come from a seeded generator; a failure prints the seed (`FOBKIT_OATH_SEED=<n>` replays it).
  */
 import { execFile, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createOtpKey, encodeHex, generateHotp, generateTotp, type OtpAlgorithm, type OtpDigits } from '@fobkit/protocol/otp';
+import { createOtpKey, encodeBase32, encodeHex, generateHotp, generateTotp, type OtpAlgorithm, type OtpDigits } from '@fobkit/protocol/otp';
 
 const TOTP_CASES = 1000;
 const HOTP_CASES = 200;
@@ -110,5 +112,40 @@ describe(`oathtool cross-check (seed ${seed})`, () => {
       expect(generateHotp({ secret: c.secret, counter: BigInt(c.counter), digits: c.digits })).toBe(ours[0]);
       expect(answers[i], `seed ${seed + 1}, case ${i}: ${describeCase(c)}`).toEqual(ours);
     });
+  });
+});
+
+// `fobkit otp` takes oathtool's own command line (issue 17 item 5): the same arguments, given to
+// both programs, print the same lines. Fewer cases than above: each is a Node process start.
+const CLI_TOTP_CASES = 24;
+const CLI_HOTP_CASES = 8;
+const FOBKIT_BIN = fileURLToPath(new URL('../provisioner/bin/fobkit.js', import.meta.url));
+
+function fobkitOtp(args: string[]): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [FOBKIT_BIN, 'otp', ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
+      if (error) return reject(new Error(`fobkit otp ${args.slice(0, -1).join(' ')} failed: ${stderr.trim() || error.message}`));
+      resolve(stdout.trim().split('\n'));
+    });
+  });
+}
+
+describe(`fobkit otp given oathtool's command line prints what oathtool prints (seed ${seed})`, () => {
+  beforeAll(() => {
+    if (!existsSync(fileURLToPath(new URL('../provisioner/dist/cli/main.js', import.meta.url)))) throw new Error('run `npm run build` first: this test runs the built fobkit');
+  });
+
+  it(`${CLI_TOTP_CASES} TOTP and ${CLI_HOTP_CASES} HOTP command lines, hex and base32 keys, with -w`, { timeout: 180_000 }, async () => {
+    const totp = fc.sample(totpCase, { numRuns: CLI_TOTP_CASES, seed: seed + 2 }).map((c, i) => [
+      i % 3 === 0 ? '--totp' : `--totp=${OATH_MODE[c.algorithm]}`, '-d', String(c.digits), '-s', i % 2 ? `${c.period}s` : String(c.period), '-S', `@${c.t0}`, '-N', `@${c.time}`,
+      ...(i % 4 === 0 ? ['-w', '2'] : []),
+      ...(i % 5 === 0 ? ['-b', encodeBase32(c.secret)] : [encodeHex(c.secret)]),
+    ]);
+    const hotp = fc.sample(hotpCase, { numRuns: CLI_HOTP_CASES, seed: seed + 3 }).map((c, i) => [
+      ...(i % 2 ? ['--hotp'] : []), '-d', String(c.digits), '-c', String(c.counter), '-w', String(i % 3), encodeHex(c.secret),
+    ]);
+    const lines = [...totp, ...hotp];
+    const [ours, theirs] = await Promise.all([mapLimited(lines, fobkitOtp), mapLimited(lines, oathtool)]);
+    lines.forEach((args, i) => expect(ours[i], `seed ${seed}: fobkit otp ${args.slice(0, -1).join(' ')} KEY`).toEqual(theirs[i]));
   });
 });

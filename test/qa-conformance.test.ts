@@ -152,7 +152,7 @@ afterAll(async () => {
 
 describe('fobkit qa conformance', () => {
   it('passes every scenario against our backend, as a table (exit 0)', async () => {
-    const r = await fobkit(['qa', 'conformance', '--backend', good.url, '--api-key', keys]);
+    const r = await fobkit(['qa', 'conformance', '--backend-url', good.url, '--api-key', keys]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^scenario\s+result\s+expectation$/m);
     for (const name of ['RFC 6238 vectors end to end', 'Codes at exact step boundaries', 'Drift ±20 ppm over six months', 'Drift learnt', 'Unused for six months', 'Replay', 'Concurrent replay', 'Resync', 'Brute force throttled', 'Lockout clears itself', 'App and fob independent', 'Unbind and quarantine']) {
@@ -162,7 +162,7 @@ describe('fobkit qa conformance', () => {
   }, 120_000);
 
   it('fails the replay rows (exit 1) against a backend that accepts replays, and only those', async () => {
-    const r = await fobkit(['qa', 'conformance', '--backend', replayUrl, '--api-key', keys, '--only', 'replay,resync,unbind,check', '--json']);
+    const r = await fobkit(['qa', 'conformance', '--backend-url', replayUrl, '--api-key', keys, '--only', 'replay,resync,unbind,check', '--json']);
     expect(r.code).toBe(1);
     const rows = (r.json as { rows: Row[] }).rows;
     expect(byResult(rows, 'failed')).toEqual(['Concurrent replay', 'Replay']);
@@ -171,7 +171,7 @@ describe('fobkit qa conformance', () => {
   }, 60_000);
 
   it('fails the drift rows against a backend that keeps no drift', async () => {
-    const r = await fobkit(['qa', 'conformance', '--backend', noDriftUrl, '--api-key', keys, '--fobs', '2', '--only', 'drift,unused,resync,replay', '--json']);
+    const r = await fobkit(['qa', 'conformance', '--backend-url', noDriftUrl, '--api-key', keys, '--fobs', '2', '--only', 'drift,unused,resync,replay', '--json']);
     expect(r.code).toBe(1);
     const rows = (r.json as { rows: Row[] }).rows;
     expect(byResult(rows, 'failed'), JSON.stringify(rows, null, 1)).toEqual(['Drift learnt', 'Drift ±20 ppm over six months', 'Drift ±50 ppm, weekly use', 'Resync', 'Unused for six months']);
@@ -179,20 +179,31 @@ describe('fobkit qa conformance', () => {
     expect(rows.find((x) => x.scenario === 'Drift ±20 ppm over six months')!.detail).toMatch(/refused; first: FK\d{8} \(-?20 ppm\)/);
   }, 60_000);
 
-  it('skips the time-dependent rows when the backend has no test clock (only a support key: no admin)', async () => {
-    const r = await fobkit(['qa', 'conformance', '--backend', good.url, '--api-key', [good.keys.station, good.keys.validator, good.keys.support].join(','), '--only', 'rfc,replay,lockout,app', '--json']);
-    expect(r.code).toBe(0);
+  it('refuses a backend without the test clock (only a support key: no admin) unless --allow-production, exit 2', async () => {
+    const r = await fobkit(['qa', 'conformance', '--backend-url', good.url, '--api-key', [good.keys.station, good.keys.validator, good.keys.support].join(','), '--only', 'rfc', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.json).toMatchObject({ ok: false, error: { code: 'PRODUCTION_BACKEND', message: expect.stringMatching(/no test clock .*--allow-production/) } });
+  });
+
+  it('with --allow-production, skips the time-dependent rows and counts them as not passed (INCOMPLETE, exit 1)', async () => {
+    const args = ['qa', 'conformance', '--allow-production', '--backend-url', good.url, '--api-key', [good.keys.station, good.keys.validator, good.keys.support].join(','), '--only', 'rfc,replay,lockout,app'];
+    const text = await fobkit(args);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/^INCOMPLETE: \d+ passed, 0 failed, 3 skipped/m);
+    const r = await fobkit([...args, '--json']);
+    expect(r.code).toBe(1);
+    expect(r.json).toMatchObject({ ok: false, skipped: 3 });
     const rows = (r.json as { rows: Row[] }).rows;
     expect(byResult(rows, 'skipped')).toEqual(['App and fob independent', 'Lockout clears itself', 'RFC 6238 vectors end to end']);
     expect(rows.find((x) => x.scenario === 'Lockout clears itself')!.detail).toMatch(/no test clock/);
   }, 60_000);
 
   it('usage errors: no keys or a missing role (exit 2), an unreachable backend (exit 3)', async () => {
-    expect((await fobkit(['qa', 'conformance', '--backend', good.url])).code).toBe(2);
-    const missing = await fobkit(['qa', 'conformance', '--backend', good.url, '--api-key', good.keys.station]);
+    expect((await fobkit(['qa', 'conformance', '--backend-url', good.url])).code).toBe(2);
+    const missing = await fobkit(['qa', 'conformance', '--backend-url', good.url, '--api-key', good.keys.station]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/missing: validator, support or admin/);
-    expect((await fobkit(['qa', 'conformance', '--backend', 'http://127.0.0.1:9', '--api-key', 'k'])).code).toBe(3);
+    expect((await fobkit(['qa', 'conformance', '--backend-url', 'http://127.0.0.1:9', '--api-key', 'k'])).code).toBe(3);
   });
 });
 
@@ -206,10 +217,44 @@ describe('fobkit qa fleet', () => {
     expect(rep.acceptedFirstTry + rep.acceptedAfterRetry + rep.acceptedAfterResync).toBe(rep.logins);
     expect(rep.firstTryShare).toBeGreaterThan(0.9);
     expect(rep.drift.bands.reduce((a, b) => a + b.fobs, 0)).toBe(12);
-    const text = await fobkit(['qa', 'fleet', '--count', '3', '--days', '3', '--backend', good.url, '--api-key', keys]);
+    const text = await fobkit(['qa', 'fleet', '--count', '3', '--days', '3', '--backend-url', good.url, '--api-key', keys]);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^fleet of 3 fobs over 3 days \(seed 1\): \d+ logins$/m);
     expect(text.stdout).toMatch(/accepted at the first try\s+\d+\s+\(\d+\.\d\d %\)/);
     expect(text.stdout).toMatch(/drift band \(ppm\)/);
   }, 120_000);
+});
+
+describe('fobkit qa conformance against a production backend (no test clock) leaves nothing behind', () => {
+  it('live fobs, users with a factor and users with failures are the same before and after a run', async () => {
+    const { startBackendProcess } = await import('./provision-harness.js');
+    const { default: Database } = await import('better-sqlite3');
+    const prod = await startBackendProcess(join(dir, 'production'));
+    try {
+      const counts = () => {
+        const db = new Database(prod.dbFile, { readonly: true });
+        try {
+          const one = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+          return {
+            liveFobs: one("SELECT count(*) AS n FROM tokens WHERE state <> 'revoked'"),
+            usersWithAFactor: one("SELECT count(*) AS n FROM (SELECT user_id FROM tokens WHERE state = 'assigned' UNION SELECT user_id FROM app_factors WHERE revoked_at IS NULL)"),
+            usersWithFailures: one('SELECT count(*) AS n FROM users WHERE fail_count > 0 OR locked_until IS NOT NULL'),
+          };
+        } finally {
+          db.close();
+        }
+      };
+      const before = counts();
+      const keyList = [prod.keys.station, prod.keys.validator, prod.keys.admin].join(',');
+      const r = await fobkit(['qa', 'conformance', '--allow-production', '--backend-url', prod.url, '--api-key', keyList, '--fobs', '2', '--json']);
+      expect(r.code, r.stderr).toBe(1); // scenarios were skipped: never a PASS
+      const report = r.json as { skipped: number; passed: number; cleanup: { fobsRevoked: number; users: number; failed: number } };
+      expect(report.skipped).toBeGreaterThan(0);
+      expect(report.cleanup.failed).toBe(0);
+      expect(report.cleanup.fobsRevoked).toBeGreaterThan(0);
+      expect(counts()).toEqual(before);
+    } finally {
+      await prod.stop();
+    }
+  }, 180_000);
 });

@@ -26,7 +26,8 @@ export type BackendErrorCode =
   | 'SERIAL_NOT_RESERVED' // a registration for a serial no station reserved
   | 'INVALID_PUBLIC_KEY' // an X25519 public key of the wrong length or of small order (no shared secret)
   | 'SERIAL_NOT_YOURS' // a station key acting on a serial another station key reserved
-  | 'FILE_PERMISSIONS'; // a secret file (the KEK) that group or others may read
+  | 'FILE_PERMISSIONS' // a secret file (the KEK) that group or others may read
+  | 'INVALID_OPTION'; // command line only: a numeric option outside its range (exit 2)
 
 export const HTTP_STATUS: Readonly<Record<BackendErrorCode, number>> = {
   UNAUTHORIZED: 401,
@@ -50,6 +51,7 @@ export const HTTP_STATUS: Readonly<Record<BackendErrorCode, number>> = {
   INVALID_PUBLIC_KEY: 400,
   SERIAL_NOT_YOURS: 403,
   FILE_PERMISSIONS: 500,
+  INVALID_OPTION: 400,
 };
 
 export class BackendError extends Error {

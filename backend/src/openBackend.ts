@@ -3,7 +3,8 @@
  * missing) and the registration key. The result's `ctx` is what every service operation takes;
  * it is also the entry point for tools in this package such as seed-file import/export.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { defaultDataDir, defaultDbSpec, ensureDataDir, prepareDefaultDataDir } from './dataDir.js';
 import { ensureKeyringFile, loadKeyring, type Keyring } from './crypto/keyring.js';
 import { createOtpKeyCache } from './crypto/otpKeyCache.js';
 import { BackendError } from './errors.js';
@@ -12,12 +13,13 @@ import { migrate } from './store/migrations.js';
 import { DEFAULT_POLICY, type BackendContext, type BackendPolicy, type Clock } from './service/context.js';
 import { ensureRegistrationKey } from './service/registrationKey.js';
 
+/** The default database's file name, in the data directory (dataDir.ts). */
 export const DEFAULT_SQLITE_PATH = 'fobkit-backend.db';
 
 export interface OpenBackendOptions {
-  /** `sqlite:PATH` or `postgres://…`; default `sqlite:./fobkit-backend.db`. */
+  /** `sqlite:PATH` or `postgres://…`; default `sqlite:<data dir>/fobkit-backend.db` (dataDir.ts). */
   db?: string;
-  /** Default: `<sqlite path>.kek`, or `./fobkit-backend.kek` for PostgreSQL. */
+  /** Default: `<sqlite path>.kek`, or `<data dir>/fobkit-backend.kek` for PostgreSQL. */
   kekFile?: string;
   /** Create the KEK file when missing (the server does; other commands do not). Default true. */
   createKek?: boolean;
@@ -46,7 +48,7 @@ export interface Backend {
 }
 
 export function defaultKekFile(location: DbLocation): string {
-  return location.dialect === 'sqlite' ? `${resolve(location.path)}.kek` : resolve('fobkit-backend.kek');
+  return location.dialect === 'sqlite' ? `${resolve(location.path)}.kek` : join(defaultDataDir(), 'fobkit-backend.kek');
 }
 
 export const systemClock: Clock = () => Date.now() / 1000;
@@ -57,8 +59,12 @@ const noKek = (): never => {
 const noKeyring: Keyring = { currentId: '', ids: () => [], encrypt: noKek, decrypt: noKek, dispose: () => undefined };
 
 export async function openBackend(options: OpenBackendOptions = {}): Promise<Backend> {
-  const location = parseDbLocation(options.db ?? `sqlite:${DEFAULT_SQLITE_PATH}`);
+  const dbSpec = options.db ?? defaultDbSpec();
+  prepareDefaultDataDir(dbSpec);
+  const location = parseDbLocation(dbSpec);
   const kekFile = resolve(options.kekFile ?? defaultKekFile(location));
+  // PostgreSQL's default KEK lives in the data directory; only the server creates it.
+  if (location.dialect !== 'sqlite' && options.kekFile === undefined && options.useKek !== false && options.createKek !== false) ensureDataDir();
   const useKek = options.useKek !== false;
   const createdKek = !useKek || options.createKek === false ? false : ensureKeyringFile(kekFile);
   const keyring = useKek ? loadKeyring(kekFile) : noKeyring;

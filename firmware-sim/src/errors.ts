@@ -10,7 +10,8 @@ export type SimErrorCode =
   | 'PTY_FAILED' // socat could not create a pseudo-terminal pair
   | 'PORT_FAILED' // a serial port, TCP listener or control endpoint could not be opened
   | 'NOT_RUNNING' // the fob is powered off (after a power cut) or the simulator is closed
-  | 'UNKNOWN_FOB'; // a control request named a fob that does not exist
+  | 'UNKNOWN_FOB' // a control request named a fob that does not exist
+  | 'INVALID_OPTION'; // fobkit-sim: a numeric option outside its range (exit 2)
 
 export class SimError extends Error {
   override readonly name: string = 'SimError';

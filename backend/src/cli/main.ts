@@ -26,6 +26,8 @@ import { userCommand } from './userPinCommand.js';
 import { backendErrorExitCode, cliActor, EXIT } from './_cliSupport.js';
 import { addOperator, disableOperator, listOperators, OPERATOR_ROLES, setOperatorPassword } from '../service/operatorStore.js';
 import { readPassword } from './_readPassword.js';
+import { withNumericOptions } from './numericOptions.js';
+import { defaultDbSpec, prepareDefaultDataDir } from '../dataDir.js';
 
 function print(json: boolean, obj: Record<string, unknown>, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(obj)}\n` : `${text}\n`);
@@ -43,7 +45,7 @@ function fail(e: unknown, json: boolean): never {
   else if (e instanceof Error && /ECONNREFUSED|ENOENT|EACCES|SQLITE_CANTOPEN|unable to open|does not exist|password authentication/i.test(`${e.message} ${(e as { code?: string }).code ?? ''}`)) code = EXIT.cannotRun;
   if (code === EXIT.bug) message = `bug: ${message}`;
   if (json) process.stdout.write(`${JSON.stringify({ event: 'error', code: e instanceof BackendError ? e.code : 'ERROR', message })}\n`);
-  else process.stderr.write(`fobkit-backend: ${message}\n`);
+  else process.stderr.write(`fobkit-backend: ${e instanceof BackendError ? `error [${e.code}]: ` : ''}${message}\n`);
   process.exit(code);
 }
 
@@ -62,33 +64,32 @@ async function withBackend(json: boolean, options: OpenBackendOptions, command: 
 }
 
 const dbOptions = {
-  db: { type: 'string', default: 'sqlite:fobkit-backend.db', describe: 'sqlite:PATH or postgres://user@host/db' },
-  'kek-file': { type: 'string', describe: 'KEK file (default: beside the SQLite file, or ./fobkit-backend.kek)' },
+  db: { type: 'string', default: defaultDbSpec(), describe: 'sqlite:PATH or postgres://user@host/db (default: in $FOBKIT_DATA_DIR, else $XDG_DATA_HOME/fobkit or ~/.local/share/fobkit)' },
+  'kek-file': { type: 'string', describe: 'KEK file (default: beside the SQLite file, or fobkit-backend.kek in the data directory)' },
   json: { type: 'boolean', default: false, describe: 'one JSON object per line' },
 } as const;
 
-await yargs(hideBin(process.argv))
+try {
+  await yargs(hideBin(process.argv))
   .scriptName('fobkit-backend')
   .version(BACKEND_VERSION)
-  .command('serve', 'run the HTTP API', (y) => y.options({
+  .command('serve', 'run the HTTP API', (y) => withNumericOptions(y, {
+    window: { min: 0, max: 10, default: DEFAULT_POLICY.window, describe: 'steps accepted either side of a fob\'s predicted step' },
+    // Below 1 failure or 60 s the throttle is off in all but name (issue 15: 0 and -1 turned it off).
+    'lockout-failures': { min: 1, max: 1000, default: DEFAULT_POLICY.throttle.lockoutFailures, describe: 'wrong codes in a row that lock a user or fob out' },
+    'lockout-seconds': { min: 60, max: 604_800, default: DEFAULT_POLICY.throttle.lockoutSeconds, describe: 'how long a lockout lasts' },
+    'max-body-bytes': { min: 4096, max: 1_048_576, default: 16384, describe: 'largest request body accepted' },
+    'key-cache': { min: 0, max: 10_000_000, default: DEFAULT_OTP_KEY_CACHE_ENTRIES, describe: 'factors whose opened seed validation keeps in memory, about 0.6 KiB each (0: open every seed per request)' },
+    'console-idle-minutes': { min: 1, max: 1440, default: 15, describe: 'console sessions end after this long without a request' },
+    'console-max-hours': { min: 0.25, max: 168, fraction: true, default: 12, describe: 'console sessions end this long after login, whatever happens' },
+  }).options({
     ...dbOptions,
     listen: { type: 'string', default: '127.0.0.1:8700', describe: 'host:port (port 0: any free port)' },
-    window: { type: 'number', default: DEFAULT_POLICY.window, describe: 'steps accepted either side of a fob\'s predicted step' },
-    'lockout-failures': { type: 'number', default: DEFAULT_POLICY.throttle.lockoutFailures },
-    'lockout-seconds': { type: 'number', default: DEFAULT_POLICY.throttle.lockoutSeconds },
-    'max-body-bytes': { type: 'number', default: 16384 },
-    'key-cache': { type: 'number', default: DEFAULT_OTP_KEY_CACHE_ENTRIES, describe: 'factors whose opened seed validation keeps in memory, about 0.6 KiB each (0: open every seed per request)' },
     'test-clock': { type: 'boolean', default: false, describe: 'QA only: let admin keys set the server clock (POST /v1/test/clock)' },
     console: { type: 'boolean', default: true, describe: 'serve the helpdesk console under /console/ (--no-console: API only)' },
     'console-secure-cookies': { type: 'boolean', default: false, describe: 'mark the console cookie Secure: set it when operators reach the console over HTTPS (a TLS proxy in front)' },
-    'console-idle-minutes': { type: 'number', default: 15, describe: 'console sessions end after this long without a request' },
-    'console-max-hours': { type: 'number', default: 12, describe: 'console sessions end this long after login, whatever happens' },
   }), async (a) => {
     try {
-      if (!Number.isInteger(a.window) || a.window < 0 || a.window > 10) throw new BackendError('INVALID_REQUEST', '--window must be an integer from 0 to 10');
-      if (!Number.isSafeInteger(a['key-cache']) || a['key-cache'] < 0) throw new BackendError('INVALID_REQUEST', '--key-cache must be a whole number of entries, 0 or more');
-      if (!(a['console-idle-minutes'] >= 1 && a['console-idle-minutes'] <= 1440)) throw new BackendError('INVALID_REQUEST', '--console-idle-minutes must be from 1 to 1440');
-      if (!(a['console-max-hours'] > 0 && a['console-max-hours'] <= 168)) throw new BackendError('INVALID_REQUEST', '--console-max-hours must be more than 0 and at most 168');
       const consoleOptions = a.console
         ? { secureCookies: a['console-secure-cookies'], sessions: { idleSeconds: a['console-idle-minutes'] * 60, absoluteSeconds: a['console-max-hours'] * 3600 } }
         : false as const;
@@ -190,6 +191,7 @@ await yargs(hideBin(process.argv))
     })
     .command('head', 'print the newest entry { seq, hash, at } to publish elsewhere (for audit verify --expect-head)', (y2) => y2.options({ db: dbOptions.db, json: dbOptions.json }), async (a) => {
       try {
+        prepareDefaultDataDir(a.db);
         const db = await openDb(parseDbLocation(a.db));
         try {
           await migrate(db);
@@ -206,6 +208,7 @@ await yargs(hideBin(process.argv))
   .command(userCommand)
   .strict()
   .demandCommand(1)
+  .recommendCommands()
   .fail((msg, err, y) => {
     if (err) fail(err, false);
     void y;
@@ -213,4 +216,9 @@ await yargs(hideBin(process.argv))
     process.exit(EXIT.usage);
   })
   .help()
+  .alias('h', 'help')
   .parseAsync();
+} catch (e) {
+  // Errors thrown before a handler runs (a numeric option out of range) arrive here.
+  fail(e, process.argv.includes('--json'));
+}

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { BackendError } from '../errors.js';
 import { openBackend } from '../openBackend.js';
+import { defaultDbSpec } from '../dataDir.js';
 import { hasControlCharacter } from '../http/schema.js';
 import { USER_PATTERN } from '../http/bodies.js';
 import { clearUserPin, PIN_MAX_LENGTH, PIN_MIN_LENGTH, setUserPin } from '../service/userPin.js';
@@ -55,7 +56,7 @@ const pinCommand: CommandModule<object, UserPinArgs> = {
     .options({
       'pin-file': { type: 'string', describe: 'file whose first line is the PIN (4 to 64 characters)' },
       clear: { type: 'boolean', default: false, describe: 'remove the PIN: the code alone works again' },
-      db: { type: 'string', default: 'sqlite:fobkit-backend.db', describe: 'sqlite:PATH or postgres://user@host/db' },
+      db: { type: 'string', default: defaultDbSpec(), describe: 'sqlite:PATH or postgres://user@host/db (default: in the data directory, see serve --help)' },
       'kek-file': { type: 'string', describe: 'KEK file (default: beside the SQLite file, or ./fobkit-backend.kek)' },
       json: { type: 'boolean', default: false, describe: 'one JSON object' },
     }) as unknown as Argv<UserPinArgs>,

@@ -1,6 +1,6 @@
 /**
  * `POST /v1/exports` (admin): one page of a batch's seeds, sealed to the caller's one-off X25519
- * key, for `fobkit export --from-backend`. See exportSealedTokens.ts for why the seed file itself
+ * key, for `fobkit export --backend-url`. See exportSealedTokens.ts for why the seed file itself
  * is built on the client.
  *
  *   request  { batch, format, recipientPublicKey (base64url, 32 bytes), after?, limit? }

@@ -1,5 +1,5 @@
 /**
- * The backend half of `fobkit export --from-backend`: a batch's seeds and OTP profiles for a
+ * The backend half of `fobkit export --backend-url`: a batch's seeds and OTP profiles for a
  * seed file (PSKC, Entra CSV, OATH CSV, pam_oath usersfile), each seed sealed to an X25519 key
  * the exporting client made for this export (context `export:<serial>`). The seeds never cross
  * the wire in the clear, and the file's own protection (PSKC pre-shared key or password) is

@@ -20,6 +20,8 @@ import { backendErrorExitCode, cliActor, EXIT } from '../cli/_cliSupport.js';
 import { BackendError } from '../errors.js';
 import { openBackend } from '../openBackend.js';
 import { applySeedImport, DEFAULT_EXPECTED_PROFILE, planSeedImport, wipeParsedSeedFile, type ImportPlanEntry } from './planSeedImport.js';
+import { withNumericOptions } from '../cli/numericOptions.js';
+import { defaultDbSpec } from '../dataDir.js';
 
 
 interface ImportArgs {
@@ -155,7 +157,11 @@ async function runImport(a: ImportArgs): Promise<number> {
 export const importCommand: CommandModule<object, ImportArgs> = {
   command: 'import <file>',
   describe: 'import a seed file (PSKC, Entra/OATH CSV, pam_oath usersfile) of pre-seeded fobs',
-  builder: (y: Argv<object>) => y
+  builder: (y: Argv<object>) => withNumericOptions(y, {
+    'expect-period': { min: 1, max: 3600, default: DEFAULT_EXPECTED_PROFILE.period, describe: 'the time step the fobs must have, seconds' },
+    'expect-digits': { min: 6, max: 8, default: DEFAULT_EXPECTED_PROFILE.digits, describe: 'the code length the fobs must have' },
+    'max-file-mb': { min: 1, max: 1024, default: 10, describe: 'refuse a larger file before reading it (an encrypted PSKC fob is ~1.2 KB)' },
+  })
     .positional('file', { type: 'string', demandOption: true, describe: 'the seed file' })
     .options({
       'psk-file': { type: 'string', describe: 'file with the PSKC pre-shared AES-128/192/256 key (32, 48 or 64 hex digits)' },
@@ -163,15 +169,12 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       'dry-run': { type: 'boolean', default: false, describe: 'list what would be imported and every problem; write nothing' },
       'mac-check': { choices: ['strict', 'soft'] as const, default: 'strict' as const, describe: 'soft: read a file whose MACs fail, reporting each failure as a problem' },
       format: { choices: ['auto', ...SEED_FILE_FORMATS] as const, default: 'auto' as const },
-      'expect-period': { type: 'number', default: DEFAULT_EXPECTED_PROFILE.period, describe: 'the time step the fobs must have, seconds' },
-      'expect-digits': { type: 'number', default: DEFAULT_EXPECTED_PROFILE.digits },
       'expect-algorithm': { type: 'string', default: DEFAULT_EXPECTED_PROFILE.algorithm },
       batch: { type: 'string', describe: 'batch name (default: the file name)' },
       state: { choices: ['available', 'pending'] as const, default: 'available' as const },
       'skip-problems': { type: 'boolean', default: false, describe: 'import the clean fobs even when others have problems' },
-      'max-file-mb': { type: 'number', default: 10, describe: 'refuse a larger file before reading it (an encrypted PSKC fob is ~1.2 KB)' },
-      db: { type: 'string', default: 'sqlite:fobkit-backend.db', describe: 'sqlite:PATH or postgres://user@host/db' },
-      'kek-file': { type: 'string', describe: 'KEK file (default: beside the SQLite file, or ./fobkit-backend.kek)' },
+      db: { type: 'string', default: defaultDbSpec(), describe: 'sqlite:PATH or postgres://user@host/db (default: in the data directory, see serve --help)' },
+      'kek-file': { type: 'string', describe: 'KEK file (default: beside the SQLite file, or fobkit-backend.kek in the data directory)' },
       json: { type: 'boolean', default: false, describe: 'one JSON object per line' },
     }) as unknown as Argv<ImportArgs>,
   handler: async (a) => {

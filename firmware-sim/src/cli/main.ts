@@ -7,7 +7,7 @@
  * Exit codes: 0 stopped by a signal, 2 usage or bad input, 3 could not run (socat, port, state
  * directory), 70 internal error.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { SimulationClock } from '../clock/simulationClock.js';
@@ -17,10 +17,14 @@ import { startControlServer, type ControlServer } from '../control/controlServer
 import { startLiveView } from './liveView.js';
 import { loadRootKey } from './rootKey.js';
 import type { FobEvent } from '../fob/fob.js';
+import { withNumericOptions } from './numericOptions.js';
 
 const EXIT_USAGE = 2;
 const EXIT_UNAVAILABLE = 3;
 const EXIT_INTERNAL = 70;
+// src/cli/main.ts and dist/cli/main.js are both two levels below the package root; yargs' own
+// guess looks beside process.argv[1] (the bin stub) and prints "unknown".
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 function parseHostPort(text: string): { host: string; port: number } {
   const m = /^(?:(127\.0\.0\.1|localhost|\[::1\]|::1):)?(\d{1,5})$/.exec(text);
@@ -29,21 +33,23 @@ function parseHostPort(text: string): { host: string; port: number } {
 }
 
 async function main(): Promise<number> {
-  const argv = await yargs(hideBin(process.argv))
+  const argv = await withNumericOptions(yargs(hideBin(process.argv)), {
+    count: { min: 1, max: 10_000, demandOption: true, describe: 'number of fobs' },
+    tcp: { min: 0, max: 65_535, describe: 'one TCP port per fob on 127.0.0.1, from PORT upwards (0: any free port)' },
+    'drift-ppm': { min: -500, max: 500, fraction: true, describe: 'crystal drift of every fob (default: random within ±20 ppm per fob)' },
+    temperature: { min: -40, max: 85, fraction: true, describe: 'ambient °C: adds the tuning-fork crystal curve (-0.034 ppm/°C² around 25 °C)' },
+    'start-time': { min: 0, max: 4_294_967_295, fraction: true, describe: 'simulated time starts here (Unix s) and moves only through the control endpoint' },
+    'display-timeout': { min: 1, max: 3600, fraction: true, describe: 'seconds the LCD stays on after a press (default 10)' },
+  })
     .scriptName('fobkit-sim')
+    .version(VERSION)
     .usage('$0 --count N [--pty | --tcp PORT] --state-dir DIR [options]\n\nStarts N simulated key fobs (reloading those already in DIR).')
-    .option('count', { type: 'number', demandOption: true, describe: 'number of fobs' })
     .option('pty', { type: 'boolean', describe: 'one pseudo-terminal per fob (default)' })
-    .option('tcp', { type: 'number', describe: 'one TCP port per fob on 127.0.0.1, from PORT upwards (0: any free port)' })
     .option('memory', { type: 'boolean', hidden: true, describe: 'no ports at all (smoke tests of the control endpoint)' })
     .option('state-dir', { type: 'string', demandOption: true, describe: 'where each fob keeps its flash image and battery-backed state' })
-    .option('drift-ppm', { type: 'number', describe: 'crystal drift of every fob (default: random within ±20 ppm per fob)' })
-    .option('temperature', { type: 'number', describe: 'ambient °C: adds the tuning-fork crystal curve (-0.034 ppm/°C² around 25 °C)' })
     .option('seed', { type: 'string', describe: 'seed for the per-fob random drift' })
     .option('realistic', { type: 'boolean', default: false, describe: 'real flash, USB and MCU timings' })
     .option('root-key', { type: 'string', describe: 'factory root public key file (root.pub.json from `fobkit keys root create`); default: a development root in DIR/sim-root' })
-    .option('start-time', { type: 'number', describe: 'simulated time starts here (Unix s) and moves only through the control endpoint' })
-    .option('display-timeout', { type: 'number', describe: 'seconds the LCD stays on after a press (default 10)' })
     .option('control', { type: 'string', describe: 'control endpoint on 127.0.0.1:PORT' })
     .option('control-socket', { type: 'string', describe: 'control endpoint on a Unix socket' })
     .option('json', { type: 'boolean', default: false, describe: 'one JSON object per line' })
@@ -51,12 +57,12 @@ async function main(): Promise<number> {
     .conflicts('pty', 'tcp')
     .conflicts('control', 'control-socket')
     .check((a) => {
-      if (!Number.isInteger(a.count) || a.count < 1 || a.count > 10_000) throw new Error('--count must be an integer from 1 to 10000');
-      if (a.tcp !== undefined && (!Number.isInteger(a.tcp) || a.tcp < 0 || a.tcp + a.count - 1 > 65_535)) throw new Error('--tcp PORT must leave room for --count ports below 65536');
+      if (a.tcp !== undefined && a.tcp !== 0 && a.tcp + a.count - 1 > 65_535) throw new Error('--tcp PORT must leave room for --count ports below 65536');
       return true;
     })
     .strict()
     .help()
+    .alias('h', 'help')
     .fail((msg, err) => {
       // yargs calls this for parse errors and for errors thrown by .check(): both are usage errors.
       process.stderr.write(`fobkit-sim: ${msg ?? err?.message}\nRun fobkit-sim --help for usage.\n`);
@@ -144,6 +150,10 @@ function describeEvent(e: FobEvent): string {
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
+    if (isSimError(e, 'INVALID_OPTION')) {
+      process.stderr.write(`fobkit-sim: ${e.code}: ${e.message}\nRun fobkit-sim --help for usage.\n`);
+      process.exit(EXIT_USAGE);
+    }
     if (isSimError(e)) {
       process.stderr.write(`fobkit-sim: ${e.code}: ${e.message}\n`);
       process.exit(EXIT_UNAVAILABLE);

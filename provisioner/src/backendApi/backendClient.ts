@@ -177,7 +177,7 @@ export class BackendClient implements StationBackend {
   }
 
   /** One request, no retries. @throws BackendError */
-  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, signalOrOptions?: AbortSignal | RequestOptions): Promise<{ status: number; body: T }> {
+  async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, signalOrOptions?: AbortSignal | RequestOptions): Promise<{ status: number; body: T }> {
     const o: RequestOptions = signalOrOptions instanceof AbortSignal ? { signal: signalOrOptions } : (signalOrOptions ?? {});
     const signal = o.signal;
     let res: Answer;

@@ -261,7 +261,7 @@ export class SupportClient {
   }
 
   /** A raw request (for probes and suites that look at status codes). */
-  request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: T }> {
     return this.http.request<T>(method, path, body);
   }
 }

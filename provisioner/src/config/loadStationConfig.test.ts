@@ -66,3 +66,13 @@ describe('loadStationConfig', () => {
     expect(config.usb).toEqual([{ vendorId: '1209', productId: 'f0b1' }, { vendorId: '0483', productId: '5740' }]);
   });
 });
+
+describe('default journal and labels', () => {
+  it('live in the data directory, not the working directory (FOBKIT_DATA_DIR, else XDG_DATA_HOME/fobkit, else ~/.local/share/fobkit)', () => {
+    const flags = { apiKey: 'k', stationKey: '/k' };
+    const a = loadStationConfig({ cwd: '/work/tree', env: { FOBKIT_DATA_DIR: '/d' }, flags }).config;
+    expect([a.journal, a.labels]).toEqual(['/d/fobkit-station.db', '/d/labels.jsonl']);
+    expect(loadStationConfig({ cwd: '/work/tree', env: { XDG_DATA_HOME: '/x', HOME: '/h' }, flags }).config.journal).toBe('/x/fobkit/fobkit-station.db');
+    expect(loadStationConfig({ cwd: '/work/tree', env: { HOME: '/h' }, flags }).config.journal).toBe('/h/.local/share/fobkit/fobkit-station.db');
+  });
+});

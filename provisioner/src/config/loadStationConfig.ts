@@ -6,9 +6,10 @@
  * error (a typo must not silently fall back to a default on a factory floor).
  */
 import { readFileSync, existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { StationError } from '../errors.js';
 import { STATION_CONFIG_DEFAULTS, parseUsbIds, validateStationConfig, type ConfigSources, type SeedMode, type StationConfig, type UsbId } from './stationConfig.js';
+import { stationDataDir } from './stationDataDir.js';
 
 export const DEFAULT_CONFIG_FILE = 'fobkit.config.json';
 
@@ -183,8 +184,9 @@ export function loadStationConfig(options: LoadStationConfigOptions = {}): { con
     },
     seedMode: (m.seedMode ?? d.seedMode) as SeedMode,
     batchKeyFile: m.batchKeyFile,
-    journal: m.journal ?? resolve(cwd, d.journal),
-    labels: m.labels ?? resolve(cwd, d.labels),
+    // Defaults live in the data directory, not the working directory (stationDataDir.ts).
+    journal: m.journal ?? join(stationDataDir(env), d.journal),
+    labels: m.labels ?? join(stationDataDir(env), d.labels),
     usb: toUsb(m.usb) ?? [...d.usb],
     serialBlock: Number(m.serialBlock ?? d.serialBlock),
     verifyTimes: Number(m.verifyTimes ?? d.verifyTimes),

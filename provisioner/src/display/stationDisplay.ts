@@ -29,8 +29,17 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
+/** Longest port name shown whole; /dev/serial/by-id/… names are longer and differ at their end. */
+export const MAX_PORT_WIDTH = 24;
+
+/** The port as shown: whole, or `…` and its last characters (where by-id names differ). */
+export function shortPort(port: string, max = MAX_PORT_WIDTH): string {
+  return port.length <= max ? port : `…${port.slice(port.length - (max - 1))}`;
+}
+
 /** One line for a finished fob: what happened, and why when it is not a success. */
-export function formatFobResult(port: string, r: ProvisionOutcome, elapsed: number): string {
+export function formatFobResult(fullPort: string, r: ProvisionOutcome, elapsed: number): string {
+  const port = shortPort(fullPort);
   const serial = r.serial ?? '(no serial)';
   switch (r.outcome) {
     case 'done':
@@ -104,7 +113,7 @@ export class StationDisplay {
   portLine(v: PortView, now: number): string {
     const elapsed = v.startedAt === undefined ? '' : formatDuration((v.endedAt ?? now) - v.startedAt);
     const step = v.state === 'working' || v.state === 'waiting' ? (v.step ?? '') : (v.reason ?? '');
-    return `${v.port.padEnd(14)} ${v.state.padEnd(11)} ${(v.serial ?? '').padEnd(10)} ${elapsed.padStart(7)}  ${step}`.trimEnd();
+    return `${shortPort(v.port).padEnd(14)} ${v.state.padEnd(11)} ${(v.serial ?? '').padEnd(10)} ${elapsed.padStart(7)}  ${step}`.trimEnd();
   }
 
   overallLine(now: number): string {
@@ -128,12 +137,15 @@ export class StationDisplay {
   }
 }
 
-/** The end-of-run summary, for people. */
-export function formatSummary(s: StationSummary): string[] {
+/**
+ * The end-of-run summary, for people. `listFobs` (default true) repeats the line of every fob
+ * that is not done; the live display turns it off, as each fob's line is already on the screen.
+ */
+export function formatSummary(s: StationSummary, options: { listFobs?: boolean } = {}): string[] {
   const lines = [`summary: ${s.done} done, ${s.failed} failed, ${s.skipped} left alone, ${s.interrupted} interrupted, ${s.waiting} waiting, in ${formatDuration(s.elapsed)}`];
   if (s.waitingRegistrations || s.waitingActivations) {
     lines.push(`outbox: ${s.waitingRegistrations} registration(s) and ${s.waitingActivations} activation(s) still waiting for the backend; run fobkit provision again to deliver them (nothing is lost: they are in the journal)`);
   }
-  for (const r of s.results) if (r.result.outcome !== 'done') lines.push(`  ${formatFobResult(r.port, r.result, r.elapsed)}`);
+  if (options.listFobs !== false) for (const r of s.results) if (r.result.outcome !== 'done') lines.push(`  ${formatFobResult(r.port, r.result, r.elapsed)}`);
   return lines;
 }

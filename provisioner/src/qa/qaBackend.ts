@@ -4,7 +4,8 @@
  * station registers real ones (serial reserved, seed sealed to the registration key with
  * context `seed:<serial>`, register, activate, assign), and the server's clock: frozen and
  * moved through the test-clock extension when the backend has it (`serve --test-clock`),
- * otherwise the real time, and scenarios that must move time are skipped.
+ * otherwise the real time, and scenarios that must move time are skipped. Everything a run
+ * creates is recorded, and {@link QaBackend.cleanUp} retires it at the end (issue 17 item 7).
  */
 import { randomBytes } from 'node:crypto';
 import { sealToRecipient } from '@fobkit/protocol/session';
@@ -63,6 +64,9 @@ export class QaBackend {
   private serials: string[] = [];
   private registrationKey: { kid: string; publicKey: Uint8Array } | undefined;
   private userSeq = 0;
+  /** What this run made, for cleanUp(). */
+  private readonly createdSerials = new Set<string>();
+  private readonly createdUsers = new Set<string>();
   // Unique per run even when two runs against one backend start within the same second (a
   // shared backend keeps the users of earlier runs, and a user can hold only one fob).
   private readonly runId = `${Math.floor(Date.now() / 1000).toString(36)}${randomBytes(3).toString('hex')}`;
@@ -130,7 +134,43 @@ export class QaBackend {
 
   /** A user name unique to this run. */
   newUser(prefix = 'qa'): string {
-    return `${prefix}-${this.runId}-${++this.userSeq}`;
+    const user = `${prefix}-${this.runId}-${++this.userSeq}`;
+    this.createdUsers.add(user);
+    return user;
+  }
+
+  /**
+   * Retires everything this run made: every fob it registered is unbound and revoked (the API
+   * deletes nothing: a revoked fob stays in the audit trail, but no user holds it and it never
+   * validates again), every user it made loses their app and their failure count. Never throws:
+   * what could not be retired is counted in `failed`.
+   */
+  async cleanUp(): Promise<{ fobsRevoked: number; users: number; failed: number }> {
+    let fobsRevoked = 0;
+    let failed = 0;
+    for (const serial of this.createdSerials) {
+      try {
+        const t = await this.support.getToken(serial);
+        if (t && t.state === 'assigned') await this.support.unbind(serial, 'qa conformance cleanup');
+        if (t && t.state !== 'revoked') await this.support.revoke(serial, 'qa conformance cleanup');
+        fobsRevoked++;
+      } catch {
+        failed++;
+      }
+    }
+    for (const user of this.createdUsers) {
+      try {
+        if (this.admin) await this.admin.request('DELETE', `/v1/users/${encodeURIComponent(user)}/app`).catch((e: unknown) => {
+          if (!(e instanceof BackendError && e.status === 404)) throw e;
+        });
+        await this.support.request('POST', `/v1/users/${encodeURIComponent(user)}/unlock`, {}).catch((e: unknown) => {
+          if (!(e instanceof BackendError && e.status === 404)) throw e;
+        });
+      } catch {
+        failed++;
+      }
+    }
+    return { fobsRevoked, users: this.createdUsers.size, failed };
   }
 
   private async nextSerial(): Promise<string> {
@@ -144,6 +184,7 @@ export class QaBackend {
     const serial = await this.nextSerial();
     const now = this.now();
     const fob = new VirtualFob({ ...o, serial, setAt: now });
+    this.createdSerials.add(serial);
     const sealed = sealToRecipient({ recipientPublicKey: this.registrationKey.publicKey, plaintext: fob.seed, context: `seed:${serial}` });
     await this.station.register({
       serial, model: 'FK-1 (virtual)', sealedSecret: sealed, kid: this.registrationKey.kid, algorithm: fob.algorithm, digits: fob.digits,

@@ -1,7 +1,11 @@
 /**
  * Runs the conformance scenarios against a backend and collects one row per scenario:
  * passed, failed (with what was seen) or skipped (with why). Never throws for a scenario's
- * failure; throws only when the backend cannot be used at all (keys, connection).
+ * failure; throws only when the backend cannot be used at all (keys, connection) or is refused.
+ *
+ * A backend without the test clock is taken for a production one (issue 17 item 7): the suite
+ * creates fobs and users there, and half its scenarios cannot run, so it is refused unless the
+ * caller allows it. Whatever the run created is retired at the end (QaBackend.cleanUp).
  */
 import { BackendError } from '../errors.js';
 import { QaBackend, ScenarioSkip, type QaBackendOptions } from './qaBackend.js';
@@ -9,6 +13,12 @@ import { SCENARIOS, ScenarioFailure, type Scenario } from './conformanceScenario
 import { seededRandom } from './_random.js';
 
 export type ConformanceResult = 'passed' | 'failed' | 'skipped';
+
+/** The backend has no test clock and the caller did not allow a production backend. */
+export class ProductionBackendRefused extends Error {
+  override readonly name = 'ProductionBackendRefused';
+  readonly code = 'PRODUCTION_BACKEND';
+}
 
 export interface ConformanceRow {
   scenario: string;
@@ -21,6 +31,8 @@ export interface ConformanceRow {
 export interface ConformanceReport {
   backend: string;
   testClock: boolean;
+  /** What the run retired at its end. */
+  cleanup: { fobsRevoked: number; users: number; failed: number };
   rows: ConformanceRow[];
   passed: number;
   failed: number;
@@ -35,6 +47,8 @@ export interface RunConformanceOptions extends QaBackendOptions {
   /** Only scenarios whose name contains one of these comma-separated texts (case-insensitive). */
   only?: string;
   onRow?: (row: ConformanceRow) => void;
+  /** Run against a backend without the test clock (taken for production). Default false. */
+  allowProduction?: boolean;
   scenarios?: Scenario[];
 }
 
@@ -47,6 +61,13 @@ export async function runConformance(o: RunConformanceOptions): Promise<Conforma
   const fobs = o.fobs ?? 4;
   if (!Number.isInteger(fobs) || fobs < 2 || fobs > 100) throw new RangeError('--fobs must be an integer from 2 to 100');
   const env = await QaBackend.connect(o);
+  if (!env.hasTestClock && !o.allowProduction) {
+    throw new ProductionBackendRefused(
+      `${env.baseUrl} has no test clock${env.admin ? '' : ' (or no admin key was given)'}: it looks like a production backend. ` +
+        'qa conformance registers fobs and users there, and the scenarios that move time would be skipped. ' +
+        'Run it against `fobkit-backend serve --test-clock` with an admin key, or pass --allow-production to run it anyway.',
+    );
+  }
   const base = morning(Date.now() / 1000);
   const rows: ConformanceRow[] = [];
   const wanted = (o.only ?? '').split(',').map((w) => w.trim().toLowerCase()).filter(Boolean);
@@ -84,6 +105,7 @@ export async function runConformance(o: RunConformanceOptions): Promise<Conforma
   } finally {
     await env.release().catch(() => undefined);
   }
+  const cleanup = await env.cleanUp();
   const count = (r: ConformanceResult) => rows.filter((x) => x.result === r).length;
-  return { backend: env.baseUrl, testClock: env.hasTestClock, rows, passed: count('passed'), failed: count('failed'), skipped: count('skipped') };
+  return { backend: env.baseUrl, testClock: env.hasTestClock, cleanup, rows, passed: count('passed'), failed: count('failed'), skipped: count('skipped') };
 }

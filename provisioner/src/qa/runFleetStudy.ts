@@ -96,7 +96,7 @@ export async function runFleetStudy(o: FleetStudyOptions): Promise<FleetReport> 
   const seed = o.seed ?? 1;
   const random = seededRandom(seed);
   const env = await QaBackend.connect(o);
-  if (!env.hasTestClock) throw new RangeError(`the backend at ${env.baseUrl} has no test clock (run it with fobkit-backend serve --test-clock, or leave out --backend to get a temporary one)`);
+  if (!env.hasTestClock) throw new RangeError(`the backend at ${env.baseUrl} has no test clock (run it with fobkit-backend serve --test-clock, or leave out --backend-url to get a temporary one)`);
   const start = (Math.floor(Date.now() / 1000 / DAY) + 1) * DAY; // a Monday or not: day 0 counts as a workday
   const members: Member[] = [];
   try {

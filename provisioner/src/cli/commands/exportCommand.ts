@@ -1,9 +1,9 @@
 /**
- * `fobkit export --from-backend URL`: a batch's seeds as a file another validation backend
+ * `fobkit export --backend-url URL`: a batch's seeds as a file another validation backend
  * imports: PSKC (RFC 6030) for privacyIDEA, LinOTP, multiOTP, FreeRADIUS setups and vendors; the
  * Entra ID hardware OATH CSV; the privacyIDEA/LinOTP OATH CSV; a pam_oath usersfile.
  *
- *   fobkit export --from-backend URL (--api-key KEY | --api-key-file F) --batch B -o FILE
+ *   fobkit export --backend-url URL (--api-key KEY | --api-key-file F) --batch B -o FILE
  *       --format pskc|entra-csv|oath-csv|pam-oath
  *       [--psk-file F | --password-file F | --insecure-plaintext] [--assigned-only] [--force] [--json]
  *
@@ -116,7 +116,9 @@ export async function exportFromBackend(o: ExportFromBackendOptions): Promise<Ex
 }
 
 interface ExportArgs {
-  'from-backend': string;
+  'backend-url'?: string;
+  /** The old name of --backend-url, still accepted (hidden). */
+  'from-backend'?: string;
   'api-key'?: string;
   'api-key-file'?: string;
   format: SeedFileFormat;
@@ -143,7 +145,8 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
   command: 'export',
   describe: 'export a batch of fobs from the backend as PSKC, Entra CSV, OATH CSV or a pam_oath usersfile',
   builder: (y: Argv<object>) => y.options({
-    'from-backend': { type: 'string', demandOption: true, describe: 'the backend URL, e.g. https://otp.example.com' },
+    'backend-url': { type: 'string', describe: 'the backend URL, e.g. https://otp.example.com (FOBKIT_BACKEND_URL)' },
+    'from-backend': { type: 'string', hidden: true, describe: 'deprecated name of --backend-url' },
     'api-key': { type: 'string', describe: 'an admin API key (visible in the process list: prefer --api-key-file)' },
     'api-key-file': { type: 'string', describe: 'file whose first line is an admin API key' },
     format: { choices: SEED_FILE_FORMATS, demandOption: true, describe: 'pskc | entra-csv | oath-csv | pam-oath' },
@@ -160,13 +163,15 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
   handler: async (a) => {
     if (a['psk-file'] && a['password-file']) throw new CliError('INVALID_ARGUMENT', 'give --psk-file or --password-file, not both', EXIT_USAGE);
     if ((a['psk-file'] || a['password-file']) && a['insecure-plaintext']) throw new CliError('INVALID_ARGUMENT', '--insecure-plaintext contradicts --psk-file/--password-file', EXIT_USAGE);
+    const url = a['backend-url'] ?? a['from-backend'] ?? process.env['FOBKIT_BACKEND_URL'];
+    if (!url) throw new CliError('INVALID_ARGUMENT', 'give --backend-url URL (or FOBKIT_BACKEND_URL)', EXIT_USAGE);
     const apiKey = await readApiKey(a);
     let protection: PskcProtection | undefined;
     if (a['psk-file']) protection = { kind: 'psk', key: parsePskFile(await readFile(a['psk-file'])) };
     if (a['password-file']) protection = { kind: 'password', password: parsePasswordFile(await readFile(a['password-file'])) };
     try {
       const r = await exportFromBackend({
-        url: a['from-backend'], apiKey, batch: a.batch, format: a.format, insecurePlaintext: a['insecure-plaintext'], assignedOnly: a['assigned-only'],
+        url, apiKey, batch: a.batch, format: a.format, insecurePlaintext: a['insecure-plaintext'], assignedOnly: a['assigned-only'],
         ...(protection ? { protection } : {}), ...(a.manufacturer ? { manufacturer: a.manufacturer } : {}),
       });
       try {

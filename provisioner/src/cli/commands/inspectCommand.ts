@@ -10,6 +10,7 @@ import { listFobPorts } from '../../station/listFobPorts.js';
 import { inspectFob, type InspectProgress, type InspectReport } from '../../support/inspectFob.js';
 import { CliError, EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE } from '../cliErrors.js';
 import { backendSettings, fobFailure, openFob, printJson, stationCredentials, supportClient, withBackend, withBackendOptions, type BackendArgs } from './_supportOptions.js';
+import { withNumericOptions } from '../numericOptions.js';
 
 interface InspectArgs extends BackendArgs {
   port?: string;
@@ -118,12 +119,13 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
   command: 'inspect',
   describe: 'read a returned fob, compare it with the backend and give a verdict (support)',
   builder: (y: Argv<object>) =>
-    withBackendOptions(y)
+    withNumericOptions(withBackendOptions(y), {
+      'max-offset': { min: 1, max: 86_400, fraction: true, default: 90, describe: 'seconds of clock offset above which the clock counts as drifted' },
+    })
       .option('port', { type: 'string', describe: 'serial port of the fob (default: the one fob plugged in)' })
       .option('fix', { type: 'string', choices: ['server', 'clock'], describe: 'on a drifted clock: server = resync the backend; clock = reset the fob clock and resync' })
       .option('release', { type: 'boolean', default: false, describe: 'check a quarantined fob, returning it to stock when its code matches' })
       .option('station-key', { type: 'string', describe: 'station key file, for --fix clock (FOBKIT_STATION_KEY)' })
-      .option('revocation-list', { type: 'string', describe: 'revocation list handed to the fob in the --fix clock session (FOBKIT_REVOCATION_LIST)' })
-      .option('max-offset', { type: 'number', default: 90, describe: 'seconds of clock offset above which the clock counts as drifted' }) as unknown as Argv<InspectArgs>,
+      .option('revocation-list', { type: 'string', describe: 'revocation list handed to the fob in the --fix clock session (FOBKIT_REVOCATION_LIST)' }) as unknown as Argv<InspectArgs>,
   handler: runInspect,
 };

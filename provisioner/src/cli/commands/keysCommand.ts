@@ -10,6 +10,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { confirmAction } from '../confirmAction.js';
 import { createRoot, describeKeyFile, issueStation, readKeyFile, revokeStation, wipeKeyFile } from '../../keys/index.js';
+import { withNumericOptions } from '../numericOptions.js';
 
 interface Common {
   json?: boolean;
@@ -41,10 +42,9 @@ const stationIssue: CommandModule<object, Common & { root: string; name: string;
   command: 'issue',
   describe: 'issue a station key and certificate signed by the root',
   builder: (y) =>
-    y.options({
+    withNumericOptions(y, { days: { min: 1, max: 36_500, default: 365, describe: 'validity in days' } }).options({
       root: { type: 'string', demandOption: true, describe: 'root directory (from keys root create)' },
       name: { type: 'string', demandOption: true, describe: 'station name, e.g. "line-1"' },
-      days: { type: 'number', default: 365, describe: 'validity in days' },
       out: { type: 'string', demandOption: true, describe: 'directory for station.key.json' },
       ...jsonOption,
     }) as unknown as Argv<Common & { root: string; name: string; days: number; out: string }>,
@@ -63,12 +63,11 @@ const stationRevoke: CommandModule<object, Common & { root: string; id: number; 
   command: 'revoke',
   describe: 'revoke a station certificate by id (writes a new revocation list, seq + 1)',
   builder: (y) =>
-    y.options({
-      root: { type: 'string', demandOption: true, describe: 'root directory' }, id: { type: 'number', demandOption: true, describe: 'station certificate id' },
+    withNumericOptions(y, { id: { min: 1, max: 4_294_967_295, demandOption: true, describe: 'station certificate id' } }).options({
+      root: { type: 'string', demandOption: true, describe: 'root directory' },
       yes: { type: 'boolean', default: false, describe: 'do not ask for confirmation (needed without a terminal)' }, ...jsonOption,
     }) as unknown as Argv<Common & { root: string; id: number; yes: boolean }>,
   handler: async (argv) => {
-    if (!Number.isInteger(argv.id) || argv.id < 1) throw new RangeError('--id must be a station certificate id (a whole number from 1)');
     await confirmAction({ yes: argv.yes, question: `Revoke station certificate ${argv.id}? Fobs then refuse that station for good.`, consequence: `revoking station certificate ${argv.id} is final` });
     const r = await revokeStation({ rootDir: argv.root, id: argv.id });
     print(argv.json, { id: r.id, seq: r.seq, ids: r.ids, changed: r.changed, file: r.file }, [

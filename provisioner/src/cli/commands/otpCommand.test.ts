@@ -18,6 +18,29 @@ function thrown(fn: () => unknown): Error {
   throw new Error('expected a throw');
 }
 
+describe("computeOtpCodes in oathtool's dialect (its positional KEY)", () => {
+  const oath = (input: Partial<OtpCommandInput>) => computeOtpCodes({ secret: RFC_HEX, dialect: 'oathtool', ...input }, clock);
+
+  it('is HOTP at counter 0 unless --totp, as oathtool', () => {
+    expect(oath({})).toMatchObject({ mode: 'hotp', step: 0, code: '755224' });
+    expect(oath({ counter: '5' })).toMatchObject({ mode: 'hotp', step: 5, code: '254676' });
+  });
+
+  it('TOTP steps are 30 s by default; -s takes 30s, 1m, 1h; -N and -S take @seconds and "… UTC"', () => {
+    expect(oath({ totp: true, time: '@59', digits: '8' })).toMatchObject({ period: 30, code: '94287082' });
+    expect(oath({ totp: true, time: '@120', period: '1m' }).code).toBe(oath({ totp: true, time: '120', period: '60' }).code);
+    expect(oath({ totp: true, time: '@120', period: '1h' }).step).toBe(0);
+    expect(oath({ totp: true, time: '2005-03-18 01:58:29 UTC', digits: '8' }).code).toBe('07081804');
+    expect(oath({ totp: true, time: '@120', t0: '@60' }).step).toBe(2);
+  });
+
+  it('-w N lists this code and the N after it, printed bare one per line', () => {
+    const r = oath({ counter: '5', window: '2' });
+    expect(r.codes!.map((c) => c.offset)).toEqual([0, 1, 2]);
+    expect(formatOtpResult(r, 'oathtool')).toBe('254676\n287922\n162583\n');
+  });
+});
+
 describe('computeOtpCodes', () => {
   it('prints the RFC 6238 vector at time 59', () => {
     expect(run({ time: '59', digits: '8', period: '30' })).toEqual({
@@ -83,11 +106,13 @@ describe('computeOtpCodes', () => {
   it.each([
     [{ digits: '9' }, /^--digits must be a whole number from 6 to 8, got '9'$/],
     [{ digits: '6.0' }, /^--digits/],
-    [{ period: '0' }, /^--period must be a whole number from 1 to 3600, got '0'$/],
+    [{ period: '0' }, /^--period \(-s, --time-step-size\) must be a whole number from 1 to 3600 seconds \(or 30s, 1m, 1h\), got '0'$/],
+    [{ period: '2h' }, /^--period/],
+    [{ hotp: true, totp: true, counter: '1' }, /^give --hotp or --totp, not both$/],
     [{ period: '-30' }, /^--period/],
     [{ window: '100001' }, /^--window/],
     [{ algorithm: 'md5' }, /^--algorithm must be one of sha1, sha256, sha512, got 'md5'$/],
-    [{ time: 'yesterday' }, /^--time must be Unix seconds or an ISO 8601 time/],
+    [{ time: 'yesterday' }, /^--time must be Unix seconds, @seconds or an ISO 8601 time/],
     [{ time: '1960-01-01' }, /^--time/],
     [{ t0: 'x' }, /^--t0/],
     [{ hotp: true }, /^--hotp needs --counter N$/],

@@ -7,11 +7,14 @@
  * 2 bad usage or configuration (a key without the station role), 3 could not run (journal busy
  * or broken, backend unreachable, a port missing, no port could be opened).
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { parsePasswordFile, parsePskFile, type PskcProtection } from '@fobkit/protocol/formats';
 import { loadStationConfig, type StationConfigInput } from '../../config/loadStationConfig.js';
+import { stationDataDir } from '../../config/stationDataDir.js';
 import { StationDisplay, formatSummary } from '../../display/stationDisplay.js';
+import { fitToWidth } from '../../display/fitToWidth.js';
 import { isStationError } from '../../errors.js';
 import { runStation, type StationEvent, type StationSummary } from '../../station/runStation.js';
 import { openStation, type OfflineStationOptions } from '../../station/openStation.js';
@@ -20,6 +23,7 @@ import { presentPaths } from '../../station/listFobPorts.js';
 import { connectFob } from '../../transport/connectFob.js';
 import type { PipelineStep } from '../../operations/pipelineSteps.js';
 import type { StepPhase } from '../../operations/provisionFob.js';
+import { withNumericOptions } from '../numericOptions.js';
 import { CliError, EXIT_NEGATIVE, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE } from '../cliErrors.js';
 
 /** The station settings as flags (same names as the config, except `--usb-ids` and `--backend-wait`), and the run's own. */
@@ -157,6 +161,9 @@ async function runProvision(args: ArgumentsCamelCase<ProvisionArgs>): Promise<vo
     throw e;
   }
   const { config } = loaded;
+  // The default journal and labels live in the data directory, which may not exist yet (0700: the journal names every fob).
+  const dataDir = stationDataDir();
+  for (const file of [config.journal, config.labels]) if (dirname(file) === dataDir) await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const json = args.json;
   const lines = lineWriter();
   const out = (o: Record<string, unknown>): void => lines.write(JSON.stringify(o) + '\n');
@@ -178,18 +185,32 @@ async function runProvision(args: ArgumentsCamelCase<ProvisionArgs>): Promise<vo
   const display = new StationDisplay({ count: args.count, startedAt });
   const live = !json && process.stdout.isTTY === true;
   let drawn = 0;
+  // One row per line, or the cursor-up below moves too few rows and each redraw leaves copies
+  // in the scrollback: every line on a terminal is cut to its width (one column spare, so the
+  // cursor never sits in the last column's pending-wrap state).
+  const fit = (line: string): string => (live ? fitToWidth(line, (process.stdout.columns || 80) - 1) : line);
+  const erase = (): void => {
+    if (live && drawn) process.stdout.write(`\x1b[${drawn}A\x1b[J`);
+    drawn = 0;
+  };
   const redraw = (): void => {
     if (!live) return;
     const lines = display.render(Date.now() / 1000);
-    process.stdout.write((drawn ? `\x1b[${drawn}A` : '') + lines.map((l) => `\x1b[2K${l}`).join('\n') + '\n');
+    process.stdout.write((drawn ? `\x1b[${drawn}A` : '') + lines.map((l) => `\x1b[2K${fit(l)}`).join('\n') + '\n');
     drawn = lines.length;
   };
   const permanent = (line: string): void => {
-    if (live && drawn) process.stdout.write(`\x1b[${drawn}A\x1b[J`);
-    drawn = 0;
-    process.stdout.write(line + '\n');
+    erase();
+    process.stdout.write(fit(line) + '\n');
     redraw();
   };
+  // A resized terminal: the old block may now wrap and cannot be erased exactly; it is left
+  // where it is and the block is drawn anew below it.
+  const onResize = (): void => {
+    drawn = 0;
+    redraw();
+  };
+  if (live) process.stdout.on('resize', onResize);
 
   if (json) {
     out({ event: 'start', pid: process.pid, journal: config.journal, labels: config.labels, batch: config.batch, seedMode: config.seedMode, profile: config.profile, registrationKey: { kid: station.registrationKey.kid, source: station.registrationKey.source, checkedWithBackend: station.registrationKey.checkedWithBackend }, ...(station.offlineExport ? { offlineExport: { file: station.offlineExport.file, protection: offlineExport?.protection?.kind ?? 'plaintext' } } : {}), station: { id: station.credentials.stationId, name: station.credentials.stationName } });
@@ -246,11 +267,14 @@ async function runProvision(args: ArgumentsCamelCase<ProvisionArgs>): Promise<vo
     await station.close();
     if (offlineExport?.protection?.kind === 'psk') offlineExport.protection.key.fill(0);
   }
-  redraw();
+  // The live block goes: each fob already has its permanent line above, and the summary follows.
+  erase();
+  if (live) process.stdout.off('resize', onResize);
   if (json) {
     out({ event: 'summary', ok: exitCodeOf(summary) === EXIT_OK, done: summary.done, failed: summary.failed, skipped: summary.skipped, interrupted: summary.interrupted, waiting: summary.waiting, waitingRegistrations: summary.waitingRegistrations, waitingActivations: summary.waitingActivations, elapsed: summary.elapsed, cpuSeconds: cpuSecondsSince(cpuAtStart), results: summary.results.map((x) => ({ port: x.port, elapsed: x.elapsed, ...x.result })) });
   } else {
-    for (const l of formatSummary(summary)) process.stdout.write(l + '\n');
+    // Each fob is listed once on screen: its permanent line above holds its result and reason.
+    for (const l of formatSummary(summary, { listFobs: !live })) process.stdout.write(fit(l) + '\n');
   }
   lines.flush();
   process.exitCode = exitCodeOf(summary);
@@ -260,14 +284,22 @@ export const provisionCommand: CommandModule<object, ProvisionArgs> = {
   command: 'provision',
   describe: 'program, verify, register, lock and activate fobs (the factory station)',
   builder: (y: Argv<object>) =>
-    y
+    withNumericOptions(y, {
+      count: { min: 1, max: 1_000_000, describe: 'fobs in this batch (ETA; with --watch, stop after this many are done)' },
+      'poll-ms': { min: 50, max: 60_000, default: 500, describe: 'port poll interval with --watch' },
+      digits: { min: 6, max: 8, describe: 'fob profile: code digits (default 6)' },
+      period: { min: 1, max: 3600, describe: 'fob profile: seconds per code (default 60)' },
+      t0: { min: 0, max: 4_294_967_295, describe: 'fob profile: T0, Unix seconds (default 0)' },
+      'serial-block': { min: 1, max: 1000, describe: 'serials reserved per backend request' },
+      'verify-times': { min: 3, max: 16, describe: 'CALCULATE checks per fob' },
+      'backend-wait': { min: 0, max: 86_400, fraction: true, describe: 'seconds a port waits for the backend before leaving a fob unlocked' },
+      'fob-timeout-ms': { min: 50, max: 60_000, describe: 'per-request timeout towards a fob' },
+    })
       .option('port', { type: 'string', array: true, describe: 'serial port of a fob (repeatable)' })
       .option('ports', { type: 'string', describe: "'auto': every port with the station's USB vendor/product ids" })
       .option('watch', { type: 'boolean', default: false, describe: 'keep running: provision each fob as it is plugged in' })
-      .option('count', { type: 'number', describe: 'fobs in this batch (ETA; with --watch, stop after this many are done)' })
       .option('config', { type: 'string', describe: 'station config file (default ./fobkit.config.json)' })
       .option('json', { type: 'boolean', default: false, describe: 'one JSON event per line instead of the live display' })
-      .option('poll-ms', { type: 'number', default: 500, describe: 'port poll interval with --watch' })
       .option('backend-url', { type: 'string', describe: 'backend base URL (FOBKIT_BACKEND_URL)' })
       .option('api-key', { type: 'string', describe: 'station API key (FOBKIT_API_KEY; prefer --api-key-file)' })
       .option('api-key-file', { type: 'string', describe: 'file holding the station API key' })
@@ -278,18 +310,11 @@ export const provisionCommand: CommandModule<object, ProvisionArgs> = {
       .option('revocation-list', { type: 'string', describe: 'revocation list file to hand to each fob' })
       .option('batch', { type: 'string', describe: 'batch name for labels and registrations' })
       .option('algorithm', { type: 'string', choices: ['sha1', 'sha256', 'sha512'], describe: 'fob profile: HMAC algorithm (default sha1)' })
-      .option('digits', { type: 'number', describe: 'fob profile: code digits (default 6)' })
-      .option('period', { type: 'number', describe: 'fob profile: seconds per code (default 60)' })
-      .option('t0', { type: 'number', describe: 'fob profile: T0 (default 0)' })
       .option('seed-mode', { type: 'string', choices: ['random', 'derived'], describe: 'random (default) or derived from a batch key' })
       .option('batch-key-file', { type: 'string', describe: 'batch key file for derived seeds' })
       .option('journal', { type: 'string', describe: 'journal file (SQLite), one per station' })
       .option('labels', { type: 'string', describe: 'label output file (.csv or JSON lines)' })
       .option('usb-ids', { type: 'string', describe: 'vendor:product ids for --ports auto, comma-separated' })
-      .option('serial-block', { type: 'number', describe: 'serials reserved per backend request' })
-      .option('verify-times', { type: 'number', describe: 'CALCULATE checks per fob (≥ 3)' })
-      .option('backend-wait', { type: 'number', describe: 'seconds a port waits for the backend before leaving a fob unlocked' })
-      .option('fob-timeout-ms', { type: 'number', describe: 'per-request timeout towards a fob' })
       .option('journal-sync', { type: 'string', choices: ['full', 'normal'], describe: 'journal durability (full: survives power loss)' })
       .option('offline-export', { type: 'string', describe: 'no backend: write each fob into this encrypted PSKC file (RFC 6030) instead of registering it' })
       .option('psk-file', { type: 'string', describe: 'offline export: encrypt with this pre-shared AES-128, -192 or -256 key (32, 48 or 64 hex digits)' })

@@ -1,20 +1,24 @@
 /**
  * `fobkit qa conformance` and `fobkit qa fleet`: QA's proof that a backend and the fobs agree.
- *   qa conformance --backend URL --api-key KEY… [--fobs N] [--only TEXT] [--json]
- *   qa fleet --count N --days D [--backend URL --api-key KEY…] [--seed N] [--json]
+ *   qa conformance --backend-url URL --api-key KEY… [--fobs N] [--only TEXT] [--json]
+ *   qa fleet --count N --days D [--backend-url URL --api-key KEY…] [--seed N] [--json]
  * API keys may be repeated or comma-separated; their roles are found by probing. Exit codes:
- * 0 every scenario passed (fleet: the study ran), 1 a scenario failed, 2 usage or keys missing,
+ * 0 every scenario passed (fleet: the study ran), 1 a scenario failed or was skipped, 2 usage,
+ * keys missing or a backend without the test clock (unless --allow-production),
  * 3 the backend could not be reached or started.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { BackendError } from '../../errors.js';
-import { runConformance, type ConformanceReport, type ConformanceRow } from '../../qa/runConformance.js';
+import { ProductionBackendRefused, runConformance, type ConformanceReport, type ConformanceRow } from '../../qa/runConformance.js';
 import { runFleetStudy, type FleetReport } from '../../qa/runFleetStudy.js';
 import { checkBackendUrl } from '../../qa/qaBackend.js';
 import { spawnTemporaryBackend, type TemporaryBackend } from '../../qa/spawnTemporaryBackend.js';
 import { CliError, EXIT_NEGATIVE, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE } from '../cliErrors.js';
+import { withNumericOptions } from '../numericOptions.js';
 
 interface QaArgs {
+  backendUrl?: string;
+  /** The old name of --backend-url, still accepted (hidden). */
   backend?: string;
   apiKey?: string[];
   json: boolean;
@@ -22,6 +26,7 @@ interface QaArgs {
 }
 interface ConformanceArgs extends QaArgs {
   fobs: number;
+  allowProduction: boolean;
   only?: string;
 }
 interface FleetArgs extends QaArgs {
@@ -36,6 +41,7 @@ function keysOf(a: QaArgs): string[] {
 }
 
 function qaFailure(e: unknown): unknown {
+  if (e instanceof ProductionBackendRefused) return new CliError(e.code, e.message, EXIT_USAGE, { cause: e });
   if (e instanceof RangeError) return new CliError('USAGE', e.message, EXIT_USAGE, { cause: e });
   if (e instanceof BackendError) return new CliError(e.code, e.message, EXIT_UNAVAILABLE, { cause: e });
   return e;
@@ -50,13 +56,15 @@ function rowLines(r: ConformanceRow): string[] {
 
 export function formatConformance(report: ConformanceReport): string[] {
   return [
-    `${report.failed ? 'FAIL' : 'PASS'}: ${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped (${report.backend}, test clock: ${report.testClock ? 'yes' : 'no'})`,
+    // A skipped scenario proves nothing: the run is then INCOMPLETE, never PASS (exit 1 too).
+    `${report.failed ? 'FAIL' : report.skipped ? 'INCOMPLETE' : 'PASS'}: ${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped (${report.backend}, test clock: ${report.testClock ? 'yes' : 'no'})`,
+    `cleanup: ${report.cleanup.fobsRevoked} fob(s) this run registered unbound and revoked, ${report.cleanup.users} user(s) cleared${report.cleanup.failed ? `; ${report.cleanup.failed} could not be retired` : ''}`,
   ];
 }
 
 async function runConformanceCommand(a: ArgumentsCamelCase<ConformanceArgs>): Promise<void> {
-  const baseUrl = a.backend ?? process.env['FOBKIT_BACKEND_URL'];
-  if (!baseUrl) throw new CliError('USAGE', 'give --backend URL (or FOBKIT_BACKEND_URL)', EXIT_USAGE);
+  const baseUrl = a.backendUrl ?? a.backend ?? process.env['FOBKIT_BACKEND_URL'];
+  if (!baseUrl) throw new CliError('USAGE', 'give --backend-url URL (or FOBKIT_BACKEND_URL)', EXIT_USAGE);
   const keys = keysOf(a);
   if (keys.length === 0) throw new CliError('USAGE', 'give --api-key KEY for the station, validator and admin (or support) roles (repeat it, or comma-separate)', EXIT_USAGE);
   let url: string;
@@ -67,16 +75,16 @@ async function runConformanceCommand(a: ArgumentsCamelCase<ConformanceArgs>): Pr
   }
   if (!a.json) process.stdout.write(`fobkit qa conformance: ${url}\n${pad('scenario', 32)} result   expectation\n`);
   const report = await runConformance({
-    baseUrl: url, apiKeys: keys, fobs: a.fobs, seed: a.seed, only: a.only,
+    baseUrl: url, apiKeys: keys, fobs: a.fobs, seed: a.seed, only: a.only, allowProduction: a.allowProduction,
     onRow: (r) => {
       if (!a.json) for (const l of rowLines(r)) process.stdout.write(l + '\n');
     },
   }).catch((e: unknown) => {
     throw qaFailure(e);
   });
-  if (a.json) process.stdout.write(JSON.stringify({ ok: report.failed === 0, ...report }) + '\n');
+  if (a.json) process.stdout.write(JSON.stringify({ ok: report.failed === 0 && report.skipped === 0, ...report }) + '\n');
   else for (const l of formatConformance(report)) process.stdout.write(l + '\n');
-  process.exitCode = report.failed ? EXIT_NEGATIVE : EXIT_OK;
+  process.exitCode = report.failed || report.skipped ? EXIT_NEGATIVE : EXIT_OK;
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(2)} %`;
@@ -104,7 +112,7 @@ export function formatFleet(r: FleetReport): string[] {
 
 async function runFleetCommand(a: ArgumentsCamelCase<FleetArgs>): Promise<void> {
   let temp: TemporaryBackend | undefined;
-  let baseUrl = a.backend ?? process.env['FOBKIT_BACKEND_URL'];
+  let baseUrl = a.backendUrl ?? a.backend ?? process.env['FOBKIT_BACKEND_URL'];
   let keys = keysOf(a);
   const stop = (): void => {
     void temp?.close().finally(() => process.exit(130));
@@ -142,23 +150,24 @@ async function runFleetCommand(a: ArgumentsCamelCase<FleetArgs>): Promise<void> 
 }
 
 const common = (y: Argv<object>): Argv<QaArgs> =>
-  y
-    .option('backend', { type: 'string', describe: 'backend base URL (FOBKIT_BACKEND_URL)' })
+  withNumericOptions(y, { seed: { min: 0, max: 4_294_967_295, default: 1, describe: 'random seed (login times, fleet make-up)' } })
+    .option('backend-url', { type: 'string', describe: 'backend base URL (FOBKIT_BACKEND_URL)' })
+    .option('backend', { type: 'string', hidden: true, describe: 'deprecated name of --backend-url' })
     .option('api-key', { type: 'string', array: true, describe: 'API keys (station, validator, admin or support); repeat or comma-separate (FOBKIT_API_KEY)' })
-    .option('seed', { type: 'number', default: 1, describe: 'random seed (login times, fleet make-up)' })
     .option('json', { type: 'boolean', default: false, describe: 'one JSON object on stdout' }) as unknown as Argv<QaArgs>;
 
 const conformance: CommandModule<object, ConformanceArgs> = {
   command: 'conformance',
   describe: 'run the conformance suite against a backend: table of scenario, expectation, result',
-  builder: (y) => common(y).option('fobs', { type: 'number', default: 4, describe: 'fobs in the ±20 ppm drift scenario' }).option('only', { type: 'string', describe: 'only scenarios whose name contains one of these comma-separated words' }) as unknown as Argv<ConformanceArgs>,
+  builder: (y) => withNumericOptions(common(y), { fobs: { min: 2, max: 100, default: 4, describe: 'fobs in the ±20 ppm drift scenario' } })
+    .option('allow-production', { type: 'boolean', default: false, describe: 'run against a backend without the test clock (it registers fobs there; time-dependent scenarios are skipped and the run cannot PASS)' }).option('only', { type: 'string', describe: 'only scenarios whose name contains one of these comma-separated words' }) as unknown as Argv<ConformanceArgs>,
   handler: runConformanceCommand,
 };
 
 const fleet: CommandModule<object, FleetArgs> = {
   command: 'fleet',
   describe: 'age a simulated fleet and report first-try logins, drift spread and resyncs',
-  builder: (y) => common(y).option('count', { type: 'number', demandOption: true, describe: 'fobs in the fleet' }).option('days', { type: 'number', demandOption: true, describe: 'days to simulate' }) as unknown as Argv<FleetArgs>,
+  builder: (y) => withNumericOptions(common(y), { count: { min: 1, max: 10_000, demandOption: true, describe: 'fobs in the fleet' }, days: { min: 1, max: 3650, demandOption: true, describe: 'days to simulate' } }) as unknown as Argv<FleetArgs>,
   handler: runFleetCommand,
 };
 
