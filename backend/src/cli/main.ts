@@ -68,12 +68,16 @@ await yargs(hideBin(process.argv))
     'lockout-seconds': { type: 'number', default: DEFAULT_POLICY.throttle.lockoutSeconds },
     'max-body-bytes': { type: 'number', default: 16384 },
     'key-cache': { type: 'number', default: DEFAULT_OTP_KEY_CACHE_ENTRIES, describe: 'factors whose opened seed validation keeps in memory, about 0.6 KiB each (0: open every seed per request)' },
+    'auth-log-days': { type: 'number', default: DEFAULT_POLICY.authLogDays, describe: 'days the auth log keeps each validation (1 to 3650)' },
+    'app-enrol-minutes': { type: 'number', default: DEFAULT_POLICY.appEnrolSeconds / 60, describe: 'minutes a new app enrolment waits for its first code (1 to 10080)' },
     'test-clock': { type: 'boolean', default: false, describe: 'QA only: let admin keys set the server clock (POST /v1/test/clock)' },
   }), async (a) => {
     try {
       if (!Number.isInteger(a.window) || a.window < 0 || a.window > 10) throw new BackendError('INVALID_REQUEST', '--window must be an integer from 0 to 10');
       if (!Number.isSafeInteger(a['key-cache']) || a['key-cache'] < 0) throw new BackendError('INVALID_REQUEST', '--key-cache must be a whole number of entries, 0 or more');
-      const policy: Partial<BackendPolicy> = { window: a.window, throttle: { ...DEFAULT_POLICY.throttle, lockoutFailures: a['lockout-failures'], lockoutSeconds: a['lockout-seconds'] } };
+      if (!Number.isInteger(a['auth-log-days']) || a['auth-log-days'] < 1 || a['auth-log-days'] > 3650) throw new BackendError('INVALID_REQUEST', '--auth-log-days must be an integer from 1 to 3650');
+      if (!Number.isInteger(a['app-enrol-minutes']) || a['app-enrol-minutes'] < 1 || a['app-enrol-minutes'] > 10_080) throw new BackendError('INVALID_REQUEST', '--app-enrol-minutes must be an integer from 1 to 10080 (a week)');
+      const policy: Partial<BackendPolicy> = { window: a.window, authLogDays: a['auth-log-days'], appEnrolSeconds: a['app-enrol-minutes'] * 60, throttle: { ...DEFAULT_POLICY.throttle, lockoutFailures: a['lockout-failures'], lockoutSeconds: a['lockout-seconds'] } };
       const testClock = a['test-clock'] ? createSettableClock() : undefined;
       const running = await startServer({ db: a.db, kekFile: a['kek-file'], listen: a.listen, policy, maxBodyBytes: a['max-body-bytes'], otpKeyCacheEntries: a['key-cache'], ...(testClock ? { clock: testClock.clock, extraRoutes: testClockRoutes(testClock) } : {}) });
       const { backend } = running;

@@ -5,6 +5,8 @@ import { MAX_RESERVE } from '../service/serials.js';
 /** 2100-01-01: a bound on every timestamp, so no arithmetic overflows a step counter. */
 const MAX_TIME = 4_102_444_800;
 const code = str({ min: 6, max: 8, pattern: /^[0-9]+$/, description: 'the code shown on the fob or app' });
+/** An IPv4/IPv6 address (with zone or port) or a host name: what an integration knows of its client. */
+const SOURCE_PATTERN = /^[0-9A-Za-z.:_%[\]-]{1,64}$/;
 export const USER_PATTERN = /^[\p{L}\p{N}._@+\\-]{1,128}$/u;
 
 export const bodies = {
@@ -33,6 +35,10 @@ export const bodies = {
   }),
   resync: obj({ code1: code, code2: code }),
   enrolApp: obj({ label: optional(str({ max: 64, description: 'e.g. "iPhone"' })) }),
-  validate: obj({ user: str({ max: 128, pattern: USER_PATTERN }), code: str({ min: 1, max: 16, description: 'what the user typed' }) }),
+  validate: obj({
+    user: str({ max: 128, pattern: USER_PATTERN }),
+    code: str({ min: 1, max: 16, description: 'what the user typed' }),
+    source: optional(str({ max: 64, pattern: SOURCE_PATTERN, description: "the client's address (IP or host name) as the integration saw it; recorded in the auth log" })),
+  }),
 };
 

@@ -15,6 +15,7 @@ import { anySerial } from '../service/serialInput.js';
 import { bodies, USER_PATTERN } from './bodies.js';
 import { hasControlCharacter, type Schema } from './schema.js';
 import { interopRoutes } from '../interop/exportRoute.js';
+import { AUTH_LOG_MAX_LIMIT } from '../audit/authLog.js';
 
 export interface RouteRequest {
   params: Record<string, string>;
@@ -49,6 +50,14 @@ function userParam(req: RouteRequest): string {
   const u = req.params.user!;
   if (!USER_PATTERN.test(u)) throw new BackendError('INVALID_REQUEST', 'user must be 1 to 128 letters, digits or . _ @ + \\ -');
   return u;
+}
+
+/** `?limit=` of the auth-log reads: 1 to 1000, default 100. */
+function limitParam(req: RouteRequest): number {
+  const raw = req.query.get('limit');
+  const limit = raw === null ? 100 : Number(raw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > AUTH_LOG_MAX_LIMIT) throw new BackendError('INVALID_REQUEST', `limit must be an integer from 1 to ${AUTH_LOG_MAX_LIMIT}`);
+  return limit;
 }
 
 type B<K extends keyof typeof bodies> = ReturnType<(typeof bodies)[K]['parse']>;
@@ -124,8 +133,14 @@ export function buildRoutes(openapi: () => unknown): Route[] {
     } },
     { method: 'POST', path: '/v1/validate', roles: VALIDATOR, body: bodies.validate, summary: "Is this the user's code now?", handler: async (ctx, req) => {
       const b = req.body as B<'validate'>;
-      return { body: await validateCode(ctx, b.user, b.code, req.actor) };
+      return { body: await validateCode(ctx, b.user, b.code, req.actor, { source: b.source }) };
     } },
+    { method: 'GET', path: '/v1/users/{user}/auth-log', roles: SUPPORT, summary: "The user's validations, newest first (query: limit)", handler: async (ctx, req) => ({
+      body: { entries: await ctx.authLog.list({ user: userParam(req) }, limitParam(req)) },
+    }) },
+    { method: 'GET', path: '/v1/tokens/{serial}/auth-log', roles: SUPPORT, summary: "Validations of the fob's user while it was assigned, newest first (query: limit)", handler: async (ctx, req) => ({
+      body: { entries: await ctx.authLog.list({ serial: serialParam(req) }, limitParam(req)) },
+    }) },
     ...interopRoutes(),
   ];
 }

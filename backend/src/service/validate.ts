@@ -19,15 +19,16 @@
  * concurrent guesses (on any number of backend instances) gets at most the lockout limit answered.
  */
 import { totpStep, verifyTotp, type OtpAlgorithm, type OtpDigits } from '@fobkit/protocol/otp';
-import type { DbExecutor } from '../store/db.js';
 import { aad } from '../store/rows.js';
 import type { OtpKeySource } from '../crypto/otpKeyCache.js';
 import { expectedOffsetSteps, learnFromStep } from '../otp/driftModel.js';
-import { throttleVerdict, type ThrottlePolicy } from '../otp/throttle.js';
-import { throttleSql, type ThrottleTable } from '../otp/throttleSql.js';
-import { auditedTransaction, type BackendContext } from './context.js';
+import { throttleVerdict } from '../otp/throttle.js';
+import { throttleSql } from '../otp/throttleSql.js';
+import type { BackendContext } from './context.js';
+import { countFailure, resetUser, successRefusal } from './_attemptThrottle.js';
+import { loadAppFactors, matchesRevokedApp, tryAppFactors } from './_appFactors.js';
 
-export type ValidateFailure = 'malformed' | 'no-factor' | 'disabled' | 'mismatch' | 'replayed' | 'rate-limited' | 'locked-out';
+export type ValidateFailure = 'malformed' | 'no-factor' | 'disabled' | 'mismatch' | 'revoked-device' | 'replayed' | 'rate-limited' | 'locked-out';
 
 export type ValidateResult =
   | { ok: true; factor: 'hardware'; serial: string }
@@ -49,74 +50,9 @@ const FOB_SQL = `SELECT u.fail_count, u.fail_last, u.locked_until,
 FROM users u LEFT JOIN tokens t ON t.user_id = u.user_id AND t.state = 'assigned'
 WHERE u.user_id = ?`;
 
-/** The user's active app factor. */
-type AppRow = readonly [id: string, seedEnc: Buffer, kekId: string, algorithm: OtpAlgorithm, digits: OtpDigits, period: number, lastStep: number];
-
-const APP_SQL = 'SELECT id, seed_enc, kek_id, algorithm, digits, period, last_step FROM app_factors WHERE user_id = ? AND revoked_at IS NULL';
-
 /** A factor's stored seed, as the key cache takes it: opened through the keyring on a miss. */
 function seedSource(ctx: BackendContext, id: string, kid: string, blob: Buffer, algorithm: OtpAlgorithm, digits: OtpDigits): OtpKeySource {
   return { id, kid, blob, algorithm, digits, open: () => ctx.keyring.decrypt(kid, blob, id) };
-}
-
-/** Where a refusal after the atomic step comes from: the subject's row as it is now. */
-type StateRow = readonly [failCount: number, failLast: number | null, lockedUntil: number | null];
-
-async function throttleRefusal(db: DbExecutor, table: ThrottleTable, id: string, now: number, p: ThrottlePolicy): Promise<ValidateResult | undefined> {
-  const key = table === 'users' ? 'user_id' : 'serial';
-  const s = await db.values<StateRow>(`SELECT fail_count, fail_last, locked_until FROM ${table} WHERE ${key} = ?`, [id]);
-  if (!s) return undefined;
-  const v = throttleVerdict({ failCount: s[0], failLast: s[1], lockedUntil: s[2] }, now, p);
-  return v.allowed ? undefined : { ok: false, reason: v.reason, retryAfter: v.retryAfter };
-}
-
-/**
- * Counts a wrong code on the user and, when the fob was tried, on the fob: each one conditional
- * UPDATE that counts only an attempt the throttle allows (throttleSql.ts). Returns the refusal
- * to answer instead of `mismatch` when a concurrent attempt took the last allowed one: the code
- * was then not answered, so it was not a guess. Audits a lockout this failure began.
- */
-async function countFailure(ctx: BackendContext, user: string, serial: string | null, now: number, actor: string): Promise<ValidateResult | undefined> {
-  const { db, policy } = ctx;
-  const t = throttleSql(policy.throttle, db.dialect);
-  const fu = t.failure('users');
-  const u = await db.get<{ locked_until: number | null }>(fu.sql, fu.params(now, user));
-  if (!u) return (await throttleRefusal(db, 'users', user, now, policy.throttle)) ?? { ok: false, reason: 'rate-limited', retryAfter: 1 };
-  let fobLocked = false;
-  let refusal: ValidateResult | undefined;
-  if (serial !== null) {
-    const ft = t.failure('tokens');
-    const f = await db.get<{ locked_until: number | null }>(ft.sql, ft.params(now, serial));
-    if (!f) refusal = (await throttleRefusal(db, 'tokens', serial, now, policy.throttle)) ?? { ok: false, reason: 'rate-limited', retryAfter: 1 };
-    else fobLocked = f.locked_until !== null;
-  }
-  const userLocked = u.locked_until !== null;
-  if (userLocked || fobLocked) {
-    // A lockout is a state change: audited (rare, so off the hot path).
-    await auditedTransaction(ctx, async (_tx, audit) => {
-      const detail = { until: now + policy.throttle.lockoutSeconds, failures: policy.throttle.lockoutFailures };
-      if (userLocked) await audit({ actor, action: 'user.locked-out', subject: `user:${user}`, detail });
-      if (fobLocked) await audit({ actor, action: 'token.locked-out', subject: serial!, detail: { ...detail, user } });
-    });
-  }
-  return refusal;
-}
-
-/**
- * Why a matching code's compare-and-set changed nothing: its step was taken meanwhile
- * (replayed), or a concurrent failure throttled the user or the fob first.
- */
-async function successRefusal(ctx: BackendContext, user: string, serial: string | null, now: number): Promise<ValidateResult> {
-  const p = ctx.policy.throttle;
-  return (await throttleRefusal(ctx.db, 'users', user, now, p))
-    ?? (serial !== null ? await throttleRefusal(ctx.db, 'tokens', serial, now, p) : undefined)
-    ?? { ok: false, reason: 'replayed' };
-}
-
-async function resetUser(ctx: BackendContext, user: string, now: number): Promise<void> {
-  // Not over a lockout that a concurrent failure began after this success.
-  const t = throttleSql(ctx.policy.throttle, ctx.db.dialect);
-  await ctx.db.run(`UPDATE users SET fail_count = 0, fail_last = NULL, locked_until = NULL WHERE user_id = ? AND ${t.allowed('')}`, [user, ...t.allowedParams(now)]);
 }
 
 const CODE = /^[0-9]{6,8}$/;
@@ -130,9 +66,19 @@ export interface ValidateOutcome {
   serial: string | null;
 }
 
-/** `actor` (the validator's key id) is recorded when a failure starts a lockout. */
-export async function validateCode(ctx: BackendContext, user: string, code: string, actor = 'system'): Promise<ValidateResult> {
-  return (await decideCode(ctx, user, code, actor)).result;
+export interface ValidateOptions {
+  /** The client's address as the integration reports it; recorded in the auth log. */
+  source?: string;
+}
+
+/**
+ * `actor` (the validator's key id) is recorded when a failure starts a lockout. Every call is
+ * recorded in the auth log (never the code).
+ */
+export async function validateCode(ctx: BackendContext, user: string, code: string, actor = 'system', options: ValidateOptions = {}): Promise<ValidateResult> {
+  const { result, factor, serial } = await decideCode(ctx, user, code, actor);
+  ctx.authLog.record({ at: ctx.clock(), user, factor, serial, result: result.ok ? 'ok' : 'refused', reason: result.ok ? null : result.reason, source: options.source ?? null });
+  return result;
 }
 
 /** {@link validateCode} with what the auth log needs: which factor decided, and the user's fob. */
@@ -151,8 +97,8 @@ export async function decideCode(ctx: BackendContext, user: string, code: string
   ] = f;
   // The app factor is read only when the fob cannot decide (most logins are a fob's right code):
   // here when there is no fob, else below, after the fob did not match.
-  const appWithoutFob = serial === null ? await db.values<AppRow>(APP_SQL, [user]) : undefined;
-  if (serial === null && !appWithoutFob) return none({ ok: false, reason: 'no-factor' });
+  const appsWithoutFob = serial === null ? await loadAppFactors(ctx, user, now) : undefined;
+  if (appsWithoutFob?.length === 0) return none({ ok: false, reason: 'no-factor' });
 
   // A throttled user or fob is refused here without looking at the code, the common case; the
   // atomic steps below refuse what a concurrent request throttled since this SELECT.
@@ -190,27 +136,17 @@ export async function decideCode(ctx: BackendContext, user: string, code: string
       }
     }
   }
-  const a = serial === null ? appWithoutFob : await db.values<AppRow>(APP_SQL, [user]);
-  let appTried = false;
-  if (a && code.length === a[4]) {
-    appTried = true;
-    const app = (result: ValidateResult): ValidateOutcome => ({ result, factor: 'app', serial });
-    const [appId, aSeedEnc, aKekId, aAlgorithm, aDigits, aPeriod, aLastStep] = a;
-    const source = seedSource(ctx, aad.appSeed(appId), aKekId, aSeedEnc, aAlgorithm, aDigits);
-    const r = ctx.otpKeys.use(source, (key) => verifyTotp({ secret: key, code, time: now, period: aPeriod, window: policy.appWindow }));
-    if (r.ok) {
-      if (r.step <= aLastStep) return app({ ok: false, reason: 'replayed' });
-      const { changes } = await db.run(`UPDATE app_factors SET last_step = ? WHERE id = ? AND last_step < ? AND ${t.userAllowed}`,
-        [r.step, appId, r.step, ...t.userAllowedParams(now, user)]);
-      if (changes !== 1) return app(await successRefusal(ctx, user, null, now));
-      if (uFailCount !== 0) await resetUser(ctx, user, now);
-      return app({ ok: true, factor: 'app' });
-    }
-  } else if (!fobTried && fobRefused) {
-    return { result: fobRefused, factor: 'hardware', serial };
-  }
-  const result = (await countFailure(ctx, user, fobTried ? serial : null, now, actor)) ?? { ok: false, reason: 'mismatch' };
-  return { result, factor: fobTried ? 'hardware' : appTried ? 'app' : 'none', serial };
+  const apps = serial === null ? appsWithoutFob! : await loadAppFactors(ctx, user, now);
+  const app = await tryAppFactors(ctx, actor, user, apps, code, now, uFailCount !== 0);
+  if (app.tried && app.result) return { result: app.result, factor: 'app', serial };
+  if (!app.tried && !fobTried && fobRefused) return { result: fobRefused, factor: 'hardware', serial };
+  // No active factor matched. A code of a recently revoked app is told apart from a typo (it
+  // counts as a failure all the same, and is answered only when the failure was counted).
+  const revoked = await matchesRevokedApp(ctx, user, code, now);
+  const refusal = await countFailure(ctx, user, fobTried ? serial : null, now, actor);
+  if (refusal) return { result: refusal, factor: fobTried ? 'hardware' : app.tried || revoked ? 'app' : 'none', serial };
+  if (revoked) return { result: { ok: false, reason: 'revoked-device' }, factor: 'app', serial };
+  return { result: { ok: false, reason: 'mismatch' }, factor: fobTried ? 'hardware' : app.tried ? 'app' : 'none', serial };
 }
 
 /** The server's step for a profile at `now` (exported for tests and tools). */
