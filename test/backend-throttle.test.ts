@@ -4,8 +4,8 @@
  * and two PostgreSQL backends sharing one database. The throttle decision and the failure count
  * are one atomic step, so no more than the lockout limit of guesses is ever answered (a guess is
  * answered when its answer says whether it matched: `mismatch`, or ok), and once locked the
- * right code is refused like any other. The count comes from the answers themselves and, as a
- * second witness, from the fob's and the user's failure counters in the database.
+ * right code is refused like any other. The count comes from the answers themselves and, as
+ * witnesses, from the fob's and the user's failure counters and from the auth log.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomInt } from 'node:crypto';
@@ -76,6 +76,13 @@ describe.each(setups)('a burst of $name', ({ kind, instances }) => {
     expect(user.body.failures).toEqual({ count: answered.length, lastAt: START, lockedUntil: START + 900 });
     const token = await t.call<{ failures: { count: number; lockedUntil: number | null } }>('support', 'GET', `/v1/tokens/${fob.serial}`);
     expect(token.body.failures.count).toBe(answered.length);
+
+    // The auth log's witness: every attempt recorded, only the answered ones as checked. Each
+    // instance's read flushes its own buffer; the last read sees them all.
+    let entries: { result: string; reason: string | null }[] = [];
+    for (const b of [...backends].reverse()) entries = (await b.call<{ entries: typeof entries }>('support', 'GET', '/v1/users/victim/auth-log?limit=1000')).body.entries;
+    expect(entries).toHaveLength(BURST + 1);
+    expect(entries.filter((e) => e.result === 'ok' || e.reason === 'mismatch')).toHaveLength(answered.length);
 
     // Still locked: the right code alone is refused too, and accepted once the lockout is over.
     const again = await t.call('validator', 'POST', '/v1/validate', { user: 'victim', code: right });
