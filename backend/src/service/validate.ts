@@ -140,13 +140,13 @@ export async function decideCode(ctx: BackendContext, user: string, code: string
   const app = await tryAppFactors(ctx, actor, user, apps, code, now, uFailCount !== 0);
   if (app.tried && app.result) return { result: app.result, factor: 'app', serial };
   if (!app.tried && !fobTried && fobRefused) return { result: fobRefused, factor: 'hardware', serial };
-  // No active factor matched. A code of a recently revoked app is told apart from a typo (it
-  // counts as a failure all the same, and is answered only when the failure was counted).
-  const revoked = await matchesRevokedApp(ctx, user, code, now);
+  // No active factor matched: a failure, answered only when it was counted. Then a code of a
+  // recently revoked app is told apart from a typo.
   const refusal = await countFailure(ctx, user, fobTried ? serial : null, now, actor);
-  if (refusal) return { result: refusal, factor: fobTried ? 'hardware' : app.tried || revoked ? 'app' : 'none', serial };
-  if (revoked) return { result: { ok: false, reason: 'revoked-device' }, factor: 'app', serial };
-  return { result: { ok: false, reason: 'mismatch' }, factor: fobTried ? 'hardware' : app.tried ? 'app' : 'none', serial };
+  const factor = fobTried ? 'hardware' : app.tried ? 'app' : 'none';
+  if (refusal) return { result: refusal, factor, serial };
+  if (await matchesRevokedApp(ctx, user, code, now)) return { result: { ok: false, reason: 'revoked-device' }, factor: 'app', serial };
+  return { result: { ok: false, reason: 'mismatch' }, factor, serial };
 }
 
 /** The server's step for a profile at `now` (exported for tests and tools). */
