@@ -44,15 +44,17 @@ function literal(n: number): string {
   return String(n);
 }
 
-/** The delay after `fail_count` failures, as a CASE over the counts that still wait (at most ~32 arms: it doubles to its cap). */
+/**
+ * The delay after `fail_count` failures, as a CASE over the counts whose delay still grows: it
+ * doubles until its cap, and delayAfter stops doubling after 31 steps, so at most 32 arms and
+ * an ELSE that is the delay of every larger count (even one above the lockout limit, which a
+ * lowered `--lockout-failures` can leave behind).
+ */
 function delayCase(alias: string, p: ThrottlePolicy): string {
   const arms: string[] = [`WHEN ${alias}fail_count <= ${literal(p.freeFailures)} THEN 0`];
-  for (let n = p.freeFailures + 1; n < p.lockoutFailures; n++) {
-    const d = delayAfter(n, p);
-    if (d >= p.maxDelaySeconds) break;
-    arms.push(`WHEN ${alias}fail_count = ${n} THEN ${literal(d)}`);
-  }
-  return `CASE ${arms.join(' ')} ELSE ${literal(p.maxDelaySeconds)} END`;
+  let n = p.freeFailures + 1;
+  for (; n <= p.freeFailures + 31 && delayAfter(n, p) < p.maxDelaySeconds; n++) arms.push(`WHEN ${alias}fail_count = ${n} THEN ${literal(delayAfter(n, p))}`);
+  return `CASE ${arms.join(' ')} ELSE ${literal(delayAfter(n, p))} END`;
 }
 
 const cache = new WeakMap<ThrottlePolicy, Map<Dialect, ThrottleSql>>();
