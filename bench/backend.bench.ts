@@ -5,7 +5,7 @@
  * check, body schema and JSON answers) serving a route whose only work is one indexed UPDATE (of
  * the fob's row, found by user through the same index validation uses), on an identical copy of
  * the database with the same durability (WAL, synchronous=NORMAL). Then the same on PostgreSQL
- * (10,000 fobs) when it is reachable.
+ * (10,000 fobs) when it is reachable, with one backend instance and with two sharing the database.
  *
  * Every request is a real successful validation. Each server runs in a worker thread on
  * backend/dist, the code `fobkit-backend serve` runs (bench/backendServer.worker.mjs), with a
@@ -48,32 +48,41 @@ interface Figures { label: string; rps: number; p50: number; p99: number; ok: nu
 interface Target {
   label: string;
   url: string;
-  worker: Worker;
+  workers: Worker[];
   /** A timed run, or with `amount`, one of exactly that many requests. */
   run(seconds: number, amount?: number): Promise<Figures>;
   fobs: number;
 }
 
-/** Starts one server in a worker and returns a load generator bound to it. */
-async function startTarget(label: string, mode: WorkerInput['mode'], db: TestDatabase, kekFile: string, fobs: readonly FixtureFob[], apiKey: string): Promise<Target> {
+/**
+ * Starts `instances` servers (each in its own worker, all on one database) and returns a load
+ * generator bound to them: the connections are split between the servers, which share one
+ * round-robin over the fobs and one clock, as several backend instances behind a balancer.
+ */
+async function startTarget(label: string, mode: WorkerInput['mode'], db: TestDatabase, kekFile: string, fobs: readonly FixtureFob[], apiKey: string, instances = 1): Promise<Target> {
   const clock = new SharedArrayBuffer(4);
   const steps = new Int32Array(clock);
-  // No loader and no `source` condition in the server's thread: it runs backend/dist.
-  const worker = new Worker(new URL('./backendServer.worker.mjs', import.meta.url), { execArgv: [], workerData: { mode, db: db.spec, kekFile, clock, period: PERIOD, baseStep: BASE_STEP, ceilingPath: CEILING_PATH } satisfies WorkerInput });
-  const url = await new Promise<string>((resolve, reject) => {
-    worker.once('message', (m: { url: string }) => resolve(m.url));
-    worker.once('error', reject);
-  });
+  const workers: Worker[] = [];
+  const urls: string[] = [];
+  for (let i = 0; i < instances; i++) {
+    // No loader and no `source` condition in the server's thread: it runs backend/dist.
+    const worker = new Worker(new URL('./backendServer.worker.mjs', import.meta.url), { execArgv: [], workerData: { mode, db: db.spec, kekFile, clock, period: PERIOD, baseStep: BASE_STEP, ceilingPath: CEILING_PATH } satisfies WorkerInput });
+    workers.push(worker);
+    urls.push(await new Promise<string>((resolve, reject) => {
+      worker.once('message', (m: { url: string }) => resolve(m.url));
+      worker.once('error', reject);
+    }));
+  }
   const keys: OtpKey[] = fobs.map((f) => createOtpKey({ secret: f.seed }));
   let next = 0;
   const run = async (seconds: number, amount?: number): Promise<Figures> => {
     let ok = 0;
     let total = 0;
     const t0 = performance.now();
-    const r = await autocannon({
+    const rs = await Promise.all(urls.map((url, u) => autocannon({
       url,
-      connections: CONNECTIONS,
-      ...(amount ? { amount } : { duration: seconds }),
+      connections: CONNECTIONS / instances,
+      ...(amount ? { amount: Math.floor(amount / instances) + (u < amount % instances ? 1 : 0) } : { duration: seconds }),
       requests: [{
         method: 'POST',
         path: mode === 'ceiling' ? CEILING_PATH : '/v1/validate',
@@ -87,17 +96,22 @@ async function startTarget(label: string, mode: WorkerInput['mode'], db: TestDat
           if (body.startsWith('{"ok":true')) ok++;
         },
       }],
-    });
+    })));
     // autocannon averages whole-second buckets; a run of a fixed number of requests is timed here.
-    const rps = amount ? total / ((performance.now() - t0) / 1000) : r.requests.average;
-    return { label, rps, p50: r.latency.p50, p99: r.latency.p99, ok, total, errors: r.errors + r.non2xx };
+    const rps = amount ? total / ((performance.now() - t0) / 1000) : rs.reduce((a, r) => a + r.requests.average, 0);
+    return {
+      label, rps, p50: Math.max(...rs.map((r) => r.latency.p50)), p99: Math.max(...rs.map((r) => r.latency.p99)), ok, total,
+      errors: rs.reduce((a, r) => a + r.errors + r.non2xx, 0),
+    };
   };
-  return { label, url, worker, run, fobs: fobs.length };
+  return { label, url: urls[0]!, workers, run, fobs: fobs.length };
 }
 
 async function stopTarget(t: Target): Promise<void> {
-  t.worker.postMessage('stop');
-  await new Promise((resolve) => t.worker.once('exit', resolve));
+  for (const w of t.workers) {
+    w.postMessage('stop');
+    await new Promise((resolve) => w.once('exit', resolve));
+  }
 }
 
 function fixture(prefix: string, n: number): FixtureFob[] {
@@ -182,17 +196,25 @@ async function main(): Promise<void> {
     if (await pgReachable()) {
       const p = await database('postgres', 10_000);
       cleanups.push(() => p.db.cleanup());
+      // Also two backend instances on the one database (each with its own pool), the way a
+      // deployment scales out: the atomic throttle and compare-and-set then meet across instances.
+      // (A database of their own: each target has its own clock, and two targets validating one
+      // fob set would replay each other's steps.)
+      const p2 = await database('postgres', 10_000);
+      cleanups.push(() => p2.db.cleanup());
       const pgTargets = [
         await startTarget('postgres ceiling (1 UPDATE), 10,000', 'ceiling', p.db, p.kekFile, p.fobs, p.apiKey),
         await startTarget('postgres validate, 10,000 fobs', 'validate', p.db, p.kekFile, p.fobs, p.apiKey),
+        await startTarget('postgres ceiling, 2 instances', 'ceiling', p2.db, p2.kekFile, p2.fobs, p2.apiKey, 2),
+        await startTarget('postgres validate, 2 instances', 'validate', p2.db, p2.kekFile, p2.fobs, p2.apiKey, 2),
       ];
-      const [pcRuns, pvRuns] = await compare(pgTargets, ROUNDS, SECONDS);
+      const [pcRuns, pvRuns, pc2Runs, pv2Runs] = await compare(pgTargets, ROUNDS, SECONDS);
       for (const t of pgTargets) await stopTarget(t);
-      const [pc, pv] = [pcRuns!, pvRuns!].map(summary);
-      print(pc!);
-      print(pv!);
-      results.push(pv!);
-      pgLine = `postgres: validate/ceiling at 10,000 fobs = ${ratioOf(pvRuns!, pcRuns!).toFixed(2)} (reported, no bar)`;
+      const [pc, pv, pc2, pv2] = [pcRuns!, pvRuns!, pc2Runs!, pv2Runs!].map(summary);
+      for (const f of [pc!, pv!, pc2!, pv2!]) print(f);
+      results.push(pv!, pv2!);
+      pgLine = `postgres: validate/ceiling at 10,000 fobs = ${ratioOf(pvRuns!, pcRuns!).toFixed(2)} (reported, no bar)\n` +
+        `postgres, 2 instances on one database: validate/ceiling at 10,000 fobs = ${ratioOf(pv2Runs!, pc2Runs!).toFixed(2)} (reported, no bar)`;
     }
 
     const allOk = results.every((r) => r.ok === r.total && r.errors === 0);

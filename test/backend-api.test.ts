@@ -214,7 +214,7 @@ describe.each(kinds)('backend API on %s', (kind) => {
     expect(view.drift.steps).toBeLessThan(202);
   });
 
-  it('enrols an app factor independent of the fob; a new app revokes the previous one', async () => {
+  it('enrols an app factor independent of the fob; a new app revokes the previous one once it proves itself', async () => {
     const fob = await registerFob(t, { user: 'dana' });
     const enrol = async () => (await t.call<{ otpauthUri: string; id: string; revokedPrevious: string | null }>('admin', 'POST', '/v1/users/dana/app', { label: 'phone' }));
     const first = await enrol();
@@ -229,13 +229,18 @@ describe.each(kinds)('backend API on %s', (kind) => {
     // The fob still works beside it.
     expect((await t.call('validator', 'POST', '/v1/validate', { user: 'dana', code: codeAt(fob.seed, t.clock()) })).body).toEqual({ ok: true, factor: 'hardware', serial: fob.serial });
 
+    // A new enrolment is pending: the working app stays valid until the new one's first code.
     const second = await enrol();
-    expect(second.body.revokedPrevious).toBe(first.body.id);
+    expect(second.body).toMatchObject({ state: 'pending', replaces: first.body.id, revokedPrevious: null });
     t.clock.advance(30);
-    const oldApp = await t.call('validator', 'POST', '/v1/validate', { user: 'dana', code: appCode(t.clock()) });
-    expect(oldApp.body).toMatchObject({ ok: false });
+    expect((await t.call('validator', 'POST', '/v1/validate', { user: 'dana', code: appCode(t.clock()) })).body).toEqual({ ok: true, factor: 'app' });
+    t.clock.advance(30);
     const newSeed = decodeBase32(new URL(second.body.otpauthUri).searchParams.get('secret')!);
     expect((await t.call('validator', 'POST', '/v1/validate', { user: 'dana', code: generateHotp({ secret: newSeed, counter: totpStep({ time: t.clock(), period: 30 }) }) })).body).toEqual({ ok: true, factor: 'app' });
+    // That revoked the old one; its codes now say so.
+    t.clock.advance(30);
+    const oldApp = await t.call('validator', 'POST', '/v1/validate', { user: 'dana', code: appCode(t.clock()) });
+    expect(oldApp.body).toEqual({ ok: false, reason: 'revoked-device' });
     // Revoking the app leaves the fob bound; unbinding the fob leaves the app.
     expect((await t.call('admin', 'DELETE', '/v1/users/dana/app')).body).toEqual({ revoked: second.body.id });
     expect((await t.call('support', 'GET', '/v1/users/dana')).body).toMatchObject({ fob: { serial: fob.serial }, app: null });

@@ -19,8 +19,9 @@ export {
   type RegisterTokenInput, type ImportTokenInput, type StoreTokenResult, type TokenView, type OtpProfile,
 } from './service/tokens.js';
 export { checkCode, resyncToken, type CheckResult, type ResyncResult } from './service/support.js';
-export { enrolApp, revokeApp, describeUser, unlockUser, type EnrolAppResult, type UserView } from './service/users.js';
-export { validateCode, type ValidateResult, type ValidateFailure } from './service/validate.js';
+export { enrolApp, revokeApp, describeUser, unlockUser, type EnrolAppResult, type UserView, type UserAppView } from './service/users.js';
+export { validateCode, decideCode, type ValidateResult, type ValidateFailure, type ValidateOptions, type ValidateOutcome } from './service/validate.js';
+export { createAuthLog, AUTH_LOG_MAX_LIMIT, type AuthLog, type AuthLogEntry, type AuthFactor } from './audit/authLog.js';
 export { rotateKek, type RotateKekResult } from './service/rotateKek.js';
 export { verifyAuditChain, type AuditVerifyResult } from './audit/auditLog.js';
 export {

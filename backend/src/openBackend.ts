@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { defaultDataDir, defaultDbSpec, ensureDataDir, prepareDefaultDataDir } from './dataDir.js';
 import { ensureKeyringFile, loadKeyring, type Keyring } from './crypto/keyring.js';
 import { createOtpKeyCache } from './crypto/otpKeyCache.js';
+import { createAuthLog } from './audit/authLog.js';
 import { BackendError } from './errors.js';
 import { openDb, parseDbLocation, type DbLocation } from './store/db.js';
 import { migrate } from './store/migrations.js';
@@ -74,7 +75,8 @@ export async function openBackend(options: OpenBackendOptions = {}): Promise<Bac
     await migrate(db, clock);
     const policy: BackendPolicy = { ...DEFAULT_POLICY, ...options.policy };
     const otpKeys = createOtpKeyCache({ maxEntries: options.otpKeyCacheEntries });
-    const ctx: BackendContext = { db, keyring, otpKeys, clock, policy };
+    const authLog = createAuthLog({ db, clock, retentionDays: policy.authLogDays });
+    const ctx: BackendContext = { db, keyring, otpKeys, clock, policy, authLog };
     if (useKek) await ensureRegistrationKey(ctx);
     return {
       ctx,
@@ -82,6 +84,7 @@ export async function openBackend(options: OpenBackendOptions = {}): Promise<Bac
       kekFile,
       createdKek,
       close: async () => {
+        await authLog.close();
         otpKeys.clear();
         keyring.dispose();
         await db.close();

@@ -80,6 +80,8 @@ try {
     'lockout-seconds': { min: 60, max: 604_800, default: DEFAULT_POLICY.throttle.lockoutSeconds, describe: 'how long a lockout lasts' },
     'max-body-bytes': { min: 4096, max: 1_048_576, default: 16384, describe: 'largest request body accepted' },
     'key-cache': { min: 0, max: 10_000_000, default: DEFAULT_OTP_KEY_CACHE_ENTRIES, describe: 'factors whose opened seed validation keeps in memory, about 0.6 KiB each (0: open every seed per request)' },
+    'auth-log-days': { min: 1, max: 3650, default: DEFAULT_POLICY.authLogDays, describe: 'days the auth log keeps each validation' },
+    'app-enrol-minutes': { min: 1, max: 10_080, default: DEFAULT_POLICY.appEnrolSeconds / 60, describe: 'minutes a new app enrolment waits for its first code' },
     'console-idle-minutes': { min: 1, max: 1440, default: 15, describe: 'console sessions end after this long without a request' },
     'console-max-hours': { min: 0.25, max: 168, fraction: true, default: 12, describe: 'console sessions end this long after login, whatever happens' },
   }).options({
@@ -93,7 +95,7 @@ try {
       const consoleOptions = a.console
         ? { secureCookies: a['console-secure-cookies'], sessions: { idleSeconds: a['console-idle-minutes'] * 60, absoluteSeconds: a['console-max-hours'] * 3600 } }
         : false as const;
-      const policy: Partial<BackendPolicy> = { window: a.window, throttle: { ...DEFAULT_POLICY.throttle, lockoutFailures: a['lockout-failures'], lockoutSeconds: a['lockout-seconds'] } };
+      const policy: Partial<BackendPolicy> = { window: a.window, authLogDays: a['auth-log-days'], appEnrolSeconds: a['app-enrol-minutes'] * 60, throttle: { ...DEFAULT_POLICY.throttle, lockoutFailures: a['lockout-failures'], lockoutSeconds: a['lockout-seconds'] } };
       const testClock = a['test-clock'] ? createSettableClock() : undefined;
       const running = await startServer({ db: a.db, kekFile: a['kek-file'], listen: a.listen, policy, maxBodyBytes: a['max-body-bytes'], otpKeyCacheEntries: a['key-cache'], console: consoleOptions, ...(testClock ? { clock: testClock.clock, extraRoutes: testClockRoutes(testClock) } : {}) });
       const { backend } = running;

@@ -6,6 +6,8 @@ import { PIN_MAX_LENGTH, PIN_MIN_LENGTH } from '../service/userPin.js';
 /** 2100-01-01: a bound on every timestamp, so no arithmetic overflows a step counter. */
 const MAX_TIME = 4_102_444_800;
 const code = str({ min: 6, max: 8, pattern: /^[0-9]+$/, description: 'the code shown on the fob or app' });
+/** An IPv4/IPv6 address (with zone or port) or a host name: what an integration knows of its client. */
+const SOURCE_PATTERN = /^[0-9A-Za-z.:_%[\]-]{1,64}$/;
 export const USER_PATTERN = /^[\p{L}\p{N}._@+\\-]{1,128}$/u;
 
 export const bodies = {
@@ -38,7 +40,11 @@ export const bodies = {
     clockOffset: optional(num({ min: -86_400, max: 86_400, description: "the fob's clock minus true time, seconds, as measured by a caller with the fob in hand (fobkit inspect); anchors the drift model when consistent with the codes" })),
   }),
   enrolApp: obj({ label: optional(str({ max: 64, description: 'e.g. "iPhone"' })) }),
-  validate: obj({ user: str({ max: 128, pattern: USER_PATTERN }), code: str({ min: 1, max: 8 + PIN_MAX_LENGTH, description: 'what the user typed: the code, or the PIN followed by the code when the user has a PIN' }) }),
+  validate: obj({
+    user: str({ max: 128, pattern: USER_PATTERN }),
+    code: str({ min: 1, max: 8 + PIN_MAX_LENGTH, description: 'what the user typed: the code, or the PIN followed by the code when the user has a PIN' }),
+    source: optional(str({ max: 64, pattern: SOURCE_PATTERN, description: "the client's address (IP or host name) as the integration saw it; recorded in the auth log" })),
+  }),
   pin: obj({ pin: str({ min: PIN_MIN_LENGTH, max: PIN_MAX_LENGTH, description: 'the static PIN typed before the code (any printable characters); stored hashed only' }) }),
 };
 

@@ -21,6 +21,8 @@ const RESPONSES: Record<string, { status: string; schema: unknown }> = {
   'GET /v1/users/{user}': { status: '200', schema: ref('User') },
   'POST /v1/users/{user}/unlock': { status: '200', schema: ref('User') },
   'POST /v1/validate': { status: '200', schema: ref('ValidateResult') },
+  'GET /v1/users/{user}/auth-log': { status: '200', schema: ref('AuthLog') },
+  'GET /v1/tokens/{serial}/auth-log': { status: '200', schema: ref('AuthLog') },
   'PUT /v1/users/{user}/pin': { status: '200', schema: ref('UserPin') },
   'DELETE /v1/users/{user}/pin': { status: '200', schema: ref('UserPin') },
 };
@@ -108,21 +110,46 @@ const SCHEMAS = {
     ],
   },
   AppEnrolment: {
-    type: 'object', required: ['id', 'otpauthUri'], properties: {
+    type: 'object', required: ['id', 'otpauthUri', 'state', 'expiresAt'], description: 'The new app is pending until its first code validates; only then is the active app (replaces) revoked.', properties: {
       id: { type: 'string' }, otpauthUri: { type: 'string', description: 'carries the secret: show it once as a QR code' },
-      algorithm: { type: 'string' }, digits: { type: 'integer' }, period: { type: 'integer' }, revokedPrevious: { type: ['string', 'null'] },
+      algorithm: { type: 'string' }, digits: { type: 'integer' }, period: { type: 'integer' },
+      state: { const: 'pending' }, expiresAt: { type: 'number', description: 'the enrolment lapses unless a code of it validates before then' },
+      replaces: { type: ['string', 'null'], description: 'the active app that is revoked when this one proves itself' },
+      revokedPrevious: { type: ['string', 'null'], description: 'an earlier pending enrolment this one supersedes (revoked now); never the active app' },
+    },
+  },
+  UserApp: {
+    type: 'object', properties: {
+      id: { type: 'string' }, label: { type: ['string', 'null'] }, algorithm: { type: 'string' }, digits: { type: 'integer' }, period: { type: 'integer' }, createdAt: { type: 'number' },
+      state: { enum: ['active', 'pending'] }, expiresAt: { type: ['number', 'null'], description: 'pending: when the enrolment lapses; active: null' },
     },
   },
   User: {
     type: 'object', properties: {
       user: { type: 'string' },
       fob: { type: ['object', 'null'], properties: { serial: { type: 'string' }, enabled: { type: 'boolean' }, lastUsed: { type: ['number', 'null'] } } },
-      app: { type: ['object', 'null'], properties: { id: { type: 'string' }, label: { type: ['string', 'null'] }, createdAt: { type: 'number' } } },
+      app: { oneOf: [ref('UserApp'), { type: 'null' }], description: 'the active app, else the pending enrolment' },
+      pendingApp: { oneOf: [ref('UserApp'), { type: 'null' }], description: 'an enrolment waiting for its first code (state pending), beside or instead of the active app' },
       failures: { type: 'object', properties: { count: { type: 'integer' }, lastAt: { type: ['number', 'null'] }, lockedUntil: { type: ['number', 'null'] } } },
       pin: { type: 'boolean', description: 'the user has a PIN: validate expects the PIN followed by the code' },
     },
   },
   UserPin: { type: 'object', required: ['user', 'pin'], properties: { user: { type: 'string' }, pin: { type: 'boolean', description: 'whether a PIN is now set' } } },
+  AuthLog: {
+    type: 'object', required: ['entries'], properties: {
+      entries: {
+        type: 'array', description: 'newest first; never the code', items: {
+          type: 'object', required: ['at', 'user', 'factor', 'serial', 'result', 'reason', 'source'], properties: {
+            at: { type: 'number' }, user: { type: 'string' },
+            factor: { enum: ['hardware', 'app', 'none'], description: 'the factor that matched, or the one the code was checked against; none when no factor was' },
+            serial: { type: ['string', 'null'], description: "the user's assigned fob at the time" },
+            result: { enum: ['ok', 'refused'] }, reason: { type: ['string', 'null'], description: 'the ValidateResult reason of a refusal' },
+            source: { type: ['string', 'null'], description: 'the source the validator passed' },
+          },
+        },
+      },
+    },
+  },
   ValidateResult: {
     oneOf: [
       { type: 'object', required: ['ok', 'factor', 'serial'], properties: { ok: { const: true }, factor: { const: 'hardware' }, serial: { type: 'string' } } },
@@ -130,7 +157,7 @@ const SCHEMAS = {
       {
         type: 'object', required: ['ok', 'reason'], properties: {
           ok: { const: false },
-          reason: { enum: ['malformed', 'no-factor', 'disabled', 'mismatch', 'replayed', 'rate-limited', 'locked-out'] },
+          reason: { enum: ['malformed', 'no-factor', 'disabled', 'mismatch', 'revoked-device', 'replayed', 'rate-limited', 'locked-out'] },
           retryAfter: { type: 'integer', description: 'seconds, with rate-limited and locked-out' },
         },
       },

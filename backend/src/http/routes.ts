@@ -19,6 +19,7 @@ import { hasControlCharacter, type Schema } from './schema.js';
 import { interopRoutes } from '../interop/exportRoute.js';
 import { validateResponse, wantsStatusMode } from './validateStatus.js';
 import { whoamiRoute } from './whoamiRoute.js';
+import { AUTH_LOG_MAX_LIMIT } from '../audit/authLog.js';
 
 export interface RouteRequest {
   params: Record<string, string>;
@@ -55,6 +56,14 @@ function userParam(req: RouteRequest): string {
   const u = req.params.user!;
   if (!USER_PATTERN.test(u)) throw new BackendError('INVALID_REQUEST', 'user must be 1 to 128 letters, digits or . _ @ + \\ -');
   return u;
+}
+
+/** `?limit=` of the auth-log reads: 1 to 1000, default 100. */
+function limitParam(req: RouteRequest): number {
+  const raw = req.query.get('limit');
+  const limit = raw === null ? 100 : Number(raw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > AUTH_LOG_MAX_LIMIT) throw new BackendError('INVALID_REQUEST', `limit must be an integer from 1 to ${AUTH_LOG_MAX_LIMIT}`);
+  return limit;
 }
 
 type B<K extends keyof typeof bodies> = ReturnType<(typeof bodies)[K]['parse']>;
@@ -140,8 +149,14 @@ export function buildRoutes(openapi: () => unknown): Route[] {
     { method: 'POST', path: '/v1/validate', roles: VALIDATOR, body: bodies.validate, summary: "Is this the user's code now? (?status=1: refusals answer 401/403/429)", handler: async (ctx, req) => {
       const b = req.body as B<'validate'>;
       const statusMode = wantsStatusMode(req.query);
-      return validateResponse(await validateCode(ctx, b.user, b.code, req.actor), statusMode);
+      return validateResponse(await validateCode(ctx, b.user, b.code, req.actor, { source: b.source }), statusMode);
     } },
+    { method: 'GET', path: '/v1/users/{user}/auth-log', roles: SUPPORT, summary: "The user's validations, newest first (query: limit)", handler: async (ctx, req) => ({
+      body: { entries: await ctx.authLog.list({ user: userParam(req) }, limitParam(req)) },
+    }) },
+    { method: 'GET', path: '/v1/tokens/{serial}/auth-log', roles: SUPPORT, summary: "Validations of the fob's user while it was assigned, newest first (query: limit)", handler: async (ctx, req) => ({
+      body: { entries: await ctx.authLog.list({ serial: serialParam(req) }, limitParam(req)) },
+    }) },
     ...interopRoutes(),
     whoamiRoute,
   ];

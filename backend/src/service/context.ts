@@ -6,6 +6,7 @@ import type { Keyring } from '../crypto/keyring.js';
 import type { OtpKeyCache } from '../crypto/otpKeyCache.js';
 import type { Db, DbExecutor } from '../store/db.js';
 import { appendAudit, type AuditInput } from '../audit/auditLog.js';
+import type { AuthLog } from '../audit/authLog.js';
 import type { DriftPolicy } from '../otp/driftModel.js';
 import type { ThrottlePolicy } from '../otp/throttle.js';
 import type { OtpAlgorithm, OtpDigits } from '@fobkit/protocol/otp';
@@ -25,6 +26,10 @@ export interface BackendPolicy {
   /** The issuer shown in authenticator apps. */
   issuer: string;
   app: { algorithm: OtpAlgorithm; digits: OtpDigits; period: number };
+  /** How long a new app enrolment waits for its first code before it lapses (`--app-enrol-minutes`). */
+  appEnrolSeconds: number;
+  /** How long the auth log keeps an entry (`--auth-log-days`). */
+  authLogDays: number;
 }
 
 export const DEFAULT_POLICY: BackendPolicy = {
@@ -35,6 +40,8 @@ export const DEFAULT_POLICY: BackendPolicy = {
   checkWindowSeconds: 86_400,
   issuer: 'fobkit',
   app: { algorithm: 'sha1', digits: 6, period: 30 },
+  appEnrolSeconds: 15 * 60,
+  authLogDays: 90,
 };
 
 export interface BackendContext {
@@ -44,6 +51,8 @@ export interface BackendContext {
   otpKeys: OtpKeyCache;
   clock: Clock;
   policy: BackendPolicy;
+  /** One entry per validation, for support (audit/authLog.ts). */
+  authLog: AuthLog;
 }
 
 /** One write transaction that also appends its audit entries. */

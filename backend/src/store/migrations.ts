@@ -67,6 +67,29 @@ const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
+    version: 2,
+    name: 'auth log; pending app enrolments',
+    statements: (d) => {
+      const { real } = T(d);
+      const id = d === 'sqlite' ? 'id INTEGER PRIMARY KEY' : 'id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY';
+      return [
+        // One row per validation (audit/authLog.ts); never the code.
+        `CREATE TABLE auth_log (${id}, at ${real} NOT NULL, user_id TEXT NOT NULL, factor TEXT NOT NULL, serial TEXT,
+          result TEXT NOT NULL, reason TEXT, source TEXT)`,
+        `CREATE INDEX auth_log_user ON auth_log (user_id, at)`,
+        `CREATE INDEX auth_log_serial ON auth_log (serial, at) WHERE serial IS NOT NULL`,
+        `CREATE INDEX auth_log_at ON auth_log (at)`,
+        // An app enrolment is pending (pending_until set) until its first code validates; only
+        // then is the previous app revoked. One active and one pending app per user at most.
+        `ALTER TABLE app_factors ADD COLUMN pending_until ${real}`,
+        `DROP INDEX app_factors_active_user`,
+        `CREATE UNIQUE INDEX app_factors_active_user ON app_factors (user_id) WHERE revoked_at IS NULL AND pending_until IS NULL`,
+        `CREATE UNIQUE INDEX app_factors_pending_user ON app_factors (user_id) WHERE revoked_at IS NULL AND pending_until IS NOT NULL`,
+        `CREATE INDEX app_factors_revoked_user ON app_factors (user_id, revoked_at) WHERE revoked_at IS NOT NULL`,
+      ];
+    },
+  },
+  {
     version: 3,
     name: 'audit log refuses TRUNCATE',
     // PostgreSQL's TRUNCATE fires no row triggers, so migration 1's trigger let it empty the log.

@@ -61,6 +61,8 @@ export interface AppFactorRow {
   label: string | null;
   created_at: number;
   revoked_at: number | null;
+  /** Null: active; else a pending enrolment, lapsing then. */
+  pending_until: number | null;
 }
 
 export interface ApiKeyRow {
