@@ -1,7 +1,6 @@
 /**
- * The console's one way to the authentication log (a table another change adds, with
- * `GET /v1/users/{user}/auth-log`). Until that table exists this returns []; after the merge, point the query below at the real columns (or call that change's
- * service function) and nothing else in the console changes.
+ * The console's one way to the authentication log (backend/src/audit/authLog.ts, the same
+ * entries as `GET /v1/users/{user}/auth-log`), shaped for the user page.
  */
 import type { BackendContext } from '../service/context.js';
 
@@ -15,24 +14,8 @@ export interface AuthLogEntry {
   reason: string | null;
 }
 
-export const AUTH_LOG_TABLE = 'auth_log';
-
-export async function tableExists(ctx: BackendContext, table: string): Promise<boolean> {
-  const row = ctx.db.dialect === 'sqlite'
-    ? await ctx.db.get<{ n: string }>("SELECT name AS n FROM sqlite_master WHERE type = 'table' AND name = ?", [table])
-    : await ctx.db.get<{ n: string | null }>('SELECT to_regclass(?)::text AS n', [table]);
-  return row !== undefined && row.n !== null;
-}
-
-/** The user's newest authentication attempts, newest first; [] when the log does not exist yet. */
+/** The user's newest authentication attempts, newest first. */
 export async function readAuthLog(ctx: BackendContext, user: string, limit = 20): Promise<AuthLogEntry[]> {
-  if (!(await tableExists(ctx, AUTH_LOG_TABLE))) return [];
-  const rows = await ctx.db.all<Record<string, unknown>>(`SELECT * FROM ${AUTH_LOG_TABLE} WHERE user_id = ? ORDER BY at DESC LIMIT ?`, [user, limit]);
-  return rows.map((r) => ({
-    at: Number(r.at),
-    factor: typeof r.factor === 'string' ? r.factor : null,
-    serial: typeof r.serial === 'string' ? r.serial : null,
-    ok: r.ok === true || r.ok === 1 || r.ok === '1',
-    reason: typeof r.reason === 'string' ? r.reason : null,
-  }));
+  const entries = await ctx.authLog.list({ user }, limit);
+  return entries.map((e) => ({ at: e.at, factor: e.factor === 'none' ? null : e.factor, serial: e.serial, ok: e.result === 'ok', reason: e.reason }));
 }
