@@ -110,6 +110,6 @@ describe('fobkit-backend serve --app-enrol-minutes', () => {
   it.each(['0', '10081', '2.5'])('refuses %s with exit 2', (v) => {
     const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', join(ROOT, 'backend/src/cli/main.ts'), 'serve', '--db', 'sqlite:/nonexistent/x.db', '--app-enrol-minutes', v], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('--app-enrol-minutes must be an integer from 1 to 10080');
+    expect(r.stderr).toContain('error [INVALID_OPTION]: --app-enrol-minutes must be a whole number from 1 to 10080');
   });
 });

@@ -91,6 +91,6 @@ describe('fobkit-backend serve --auth-log-days', () => {
   it.each(['0', '3651', '1.5', 'abc'])('refuses %s with exit 2', (v) => {
     const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', join(ROOT, 'backend/src/cli/main.ts'), 'serve', '--db', 'sqlite:/nonexistent/x.db', '--auth-log-days', v], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('--auth-log-days must be an integer from 1 to 3650');
+    expect(r.stderr).toContain('error [INVALID_OPTION]: --auth-log-days must be a whole number from 1 to 3650');
   });
 });

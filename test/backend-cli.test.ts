@@ -84,7 +84,12 @@ describe('fobkit-backend CLI', () => {
     // kek rotate: a new KEK, the old one gone from the file, and the seed still opens (the
     // server can still compare a re-registration against it).
     const kekBefore = JSON.parse(readFileSync(s.kekFile, 'utf8')) as { current: string };
-    const rot = run('kek', 'rotate', '--db', `sqlite:${dbPath}`, '--json');
+    // Destructive: without a terminal it needs --yes, and refuses without changing anything.
+    const unconfirmed = run('kek', 'rotate', '--db', `sqlite:${dbPath}`);
+    expect(unconfirmed.status).toBe(2);
+    expect(unconfirmed.stderr).toContain('error [CONFIRMATION_REQUIRED]: rotating the KEK rewrites every secret at rest: add --yes');
+    expect((JSON.parse(readFileSync(s.kekFile, 'utf8')) as { current: string }).current).toBe(kekBefore.current);
+    const rot = run('kek', 'rotate', '--db', `sqlite:${dbPath}`, '--json', '--yes');
     expect(rot.status, rot.stderr).toBe(0);
     const rotated = JSON.parse(rot.stdout) as { newKekId: string; retired: string[]; rewrapped: number };
     expect(rotated.retired).toEqual([kekBefore.current]);

@@ -92,7 +92,7 @@ describe('fobkit-backend operators', () => {
   it('refuses bad input with exit 2 and a clear line: short password, no password, bad name, a name taken, a password on argv', () => {
     const short = run(['operators', 'add', 'carol', '--role', 'support', '--db', db], 'short\n');
     expect(short.status).toBe(2);
-    expect(short.stderr).toBe('fobkit-backend: password must be 10 to 256 characters\n');
+    expect(short.stderr).toBe('fobkit-backend: error [INVALID_REQUEST]: password must be 10 to 256 characters\n');
     expect(run(['operators', 'add', 'carol', '--role', 'support', '--db', db], '').stderr).toContain('no password given');
     expect(run(['operators', 'add', 'Carol Smith', '--role', 'support', '--db', db], 'long enough pw\n').status).toBe(2);
     const taken = run(['operators', 'add', 'alice', '--role', 'admin', '--db', db], 'long enough pw\n');

@@ -13,7 +13,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { encodeBase32 } from '@fobkit/protocol/otp';
+import { decodeBase32, encodeBase32, generateTotp } from '@fobkit/protocol/otp';
 import { createTestDatabase, registerFob, startTestBackend, testClock, type RegisteredFob, type TestBackend } from '../backend/src/testing/harness.js';
 import { addTestOperator, codeAt, launchChromium, logIn, screenshots, SCREENSHOTS, T0, wrongCodeAt } from './console-rig.js';
 
@@ -45,6 +45,10 @@ describe('helpdesk console in chromium', () => {
     const app = await t.call<{ otpauthUri: string }>('admin', 'POST', '/v1/users/li.wei/app', { label: 'Pixel 8' });
     expect(app.status).toBe(201);
     appSecret = /secret=([A-Z2-7]+)/.exec(app.body.otpauthUri)![1]!;
+    // The phone's first code makes the enrolment active (until then it is pending).
+    const first = generateTotp({ secret: decodeBase32(appSecret), time: t.clock(), period: 30 });
+    expect((await t.call('validator', 'POST', '/v1/validate', { user: 'li.wei', code: first })).body).toMatchObject({ ok: true, factor: 'app' });
+    t.clock.advance(61);
     // Ten wrong codes, each after the throttle's delay, lock li.wei out.
     for (let i = 0; i < 10; i++) {
       const r = await t.call<{ ok: boolean; reason?: string }>('validator', 'POST', '/v1/validate', { user: 'li.wei', code: wrongCodeAt(locked.seed, t.clock()) });

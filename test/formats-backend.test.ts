@@ -89,12 +89,21 @@ describe('fobkit export --backend-url', { timeout: 120_000 }, () => {
     expect(audit.body.entries.filter((e) => e.action === 'token.export').map((e) => e.detail.format)).toEqual(['pskc']);
   });
 
+  it('a CSV export writes seeds in the clear only when asked to: refused without --insecure-plaintext', async () => {
+    for (const format of ['entra-csv', 'oath-csv', 'pam-oath']) {
+      const r = await run(FOBKIT, exportArgs(format, `clear.${format}`, '--assigned-only'));
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`${format} carries the seeds in the clear (the format has no encryption): add --insecure-plaintext`);
+      expect(() => statSync(join(dir, `clear.${format}`))).toThrow();
+    }
+  });
+
   it('Entra CSV needs a user per fob: refused with a hint, then written for the assigned fobs only', async () => {
-    const refused = await run(FOBKIT, exportArgs('entra-csv', 'entra.csv'));
+    const refused = await run(FOBKIT, exportArgs('entra-csv', 'entra.csv', '--insecure-plaintext'));
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(/no user \(UPN\).*--assigned-only/);
     expect(() => statSync(join(dir, 'entra.csv'))).toThrow();
-    const r = await run(FOBKIT, exportArgs('entra-csv', 'entra.csv', '--assigned-only'));
+    const r = await run(FOBKIT, exportArgs('entra-csv', 'entra.csv', '--assigned-only', '--insecure-plaintext'));
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/exported 2 fob\(s\).*\nleft out 1 unassigned fob\(s\): FK/);
     expect(r.stderr).toMatch(/warning: .* holds the seeds in the clear/);
@@ -105,7 +114,7 @@ describe('fobkit export --backend-url', { timeout: 120_000 }, () => {
   });
 
   it('pam_oath usersfile for the assigned fobs', async () => {
-    const r = await run(FOBKIT, exportArgs('pam-oath', 'users.oath', '--assigned-only'));
+    const r = await run(FOBKIT, exportArgs('pam-oath', 'users.oath', '--assigned-only', '--insecure-plaintext'));
     expect(r.status, r.stderr).toBe(0);
     const users = parsePamOathUsersfile(readFileSync(join(dir, 'users.oath')));
     expect(users.map((u) => [u.user, encodeHex(u.secret), u.period])).toEqual([['alice@example.com', encodeHex(fobs[0]!.seed), 60], ['bob@example.com', encodeHex(fobs[2]!.seed), 60]]);
@@ -115,13 +124,13 @@ describe('fobkit export --backend-url', { timeout: 120_000 }, () => {
     const noProt = await run(FOBKIT, exportArgs('pskc', 'x.pskcxml'));
     expect(noProt.status).toBe(2);
     expect(noProt.stderr).toMatch(/--psk-file or --password-file \(or --insecure-plaintext/);
-    const support = await run(FOBKIT, ['export', '--backend-url', t.url, '--api-key-file', supportKeyFile, '--batch', 'B1', '--format', 'oath-csv', '-o', join(dir, 'y.csv')]);
+    const support = await run(FOBKIT, ['export', '--backend-url', t.url, '--api-key-file', supportKeyFile, '--batch', 'B1', '--format', 'oath-csv', '--insecure-plaintext', '-o', join(dir, 'y.csv')]);
     expect(support.status).toBe(3);
     expect(support.stderr).toMatch(/HTTP 403 FORBIDDEN/);
     const exists = await run(FOBKIT, exportArgs('pskc', 'b1.pskcxml', '--password-file', join(dir, 'pw.txt')));
     expect(exists.status).toBe(2);
     expect(exists.stderr).toMatch(/exists; pass --force/);
-    const unknown = await run(FOBKIT, ['export', '--backend-url', t.url, '--api-key-file', adminKeyFile, '--batch', 'NOPE', '--format', 'oath-csv', '-o', join(dir, 'z.csv')]);
+    const unknown = await run(FOBKIT, ['export', '--backend-url', t.url, '--api-key-file', adminKeyFile, '--batch', 'NOPE', '--format', 'oath-csv', '--insecure-plaintext', '-o', join(dir, 'z.csv')]);
     expect(unknown.status).not.toBe(0);
     expect(unknown.stderr).toMatch(/no fobs in batch NOPE/);
   });

@@ -29,7 +29,7 @@ beforeAll(async () => {
   await keys(['station', 'issue', '--root', root(), '--name', 'line-1', '--out', join(dir, 'line-1')]);
   await keys(['station', 'issue', '--root', root(), '--name', 'line-2', '--out', join(dir, 'line-2')]);
   // line-2 (certificate id 2) is revoked: the list goes to seq 1.
-  await keys(['station', 'revoke', '--root', root(), '--id', '2']);
+  await keys(['station', 'revoke', '--root', root(), '--id', '2', '--yes']);
   expect(JSON.parse(readFileSync(crl(), 'utf8'))).toMatchObject({ seq: 1, ids: [2] });
   const rootPublicKey = new Uint8Array(Buffer.from((JSON.parse(readFileSync(join(root(), 'root.pub.json'), 'utf8')) as { publicKey: string }).publicKey, 'base64url'));
   backend = await startBackendProcess(join(dir, 'backend'));

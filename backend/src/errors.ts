@@ -27,7 +27,8 @@ export type BackendErrorCode =
   | 'INVALID_PUBLIC_KEY' // an X25519 public key of the wrong length or of small order (no shared secret)
   | 'SERIAL_NOT_YOURS' // a station key acting on a serial another station key reserved
   | 'FILE_PERMISSIONS' // a secret file (the KEK) that group or others may read
-  | 'INVALID_OPTION'; // command line only: a numeric option outside its range (exit 2)
+  | 'INVALID_OPTION' // command line only: a numeric option outside its range (exit 2)
+  | 'CONFIRMATION_REQUIRED'; // command line only: a destructive command with no terminal to ask on and no --yes (exit 2)
 
 export const HTTP_STATUS: Readonly<Record<BackendErrorCode, number>> = {
   UNAUTHORIZED: 401,
@@ -52,6 +53,7 @@ export const HTTP_STATUS: Readonly<Record<BackendErrorCode, number>> = {
   SERIAL_NOT_YOURS: 403,
   FILE_PERMISSIONS: 500,
   INVALID_OPTION: 400,
+  CONFIRMATION_REQUIRED: 400,
 };
 
 export class BackendError extends Error {

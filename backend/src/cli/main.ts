@@ -26,6 +26,7 @@ import { userCommand } from './userPinCommand.js';
 import { backendErrorExitCode, cliActor, EXIT } from './_cliSupport.js';
 import { addOperator, disableOperator, listOperators, OPERATOR_ROLES, setOperatorPassword } from '../service/operatorStore.js';
 import { readPassword } from './_readPassword.js';
+import { confirmAction, ConfirmationDeclined } from './confirmAction.js';
 import { withNumericOptions } from './numericOptions.js';
 import { defaultDbSpec, prepareDefaultDataDir } from '../dataDir.js';
 
@@ -38,13 +39,16 @@ function printAuditHead(json: boolean, h: AuditHead): void {
   print(json, { event: 'audit-head', ...h }, `audit head: seq ${h.seq} hash ${h.hash}${h.at === null ? ' (empty log)' : ` at ${new Date(h.at * 1000).toISOString()}`}`);
 }
 
+const yesOption = { type: 'boolean', default: false, describe: 'do not ask for confirmation (needed without a terminal)' } as const;
+
 function fail(e: unknown, json: boolean): never {
   let code: number = EXIT.bug;
   let message = e instanceof Error ? e.message : String(e);
   if (e instanceof BackendError) code = backendErrorExitCode(e);
+  else if (e instanceof ConfirmationDeclined) code = EXIT.negative;
   else if (e instanceof Error && /ECONNREFUSED|ENOENT|EACCES|SQLITE_CANTOPEN|unable to open|does not exist|password authentication/i.test(`${e.message} ${(e as { code?: string }).code ?? ''}`)) code = EXIT.cannotRun;
   if (code === EXIT.bug) message = `bug: ${message}`;
-  if (json) process.stdout.write(`${JSON.stringify({ event: 'error', code: e instanceof BackendError ? e.code : 'ERROR', message })}\n`);
+  if (json) process.stdout.write(`${JSON.stringify({ event: 'error', code: e instanceof BackendError ? e.code : e instanceof ConfirmationDeclined ? 'ABORTED' : 'ERROR', message })}\n`);
   else process.stderr.write(`fobkit-backend: ${e instanceof BackendError ? `error [${e.code}]: ` : ''}${message}\n`);
   process.exit(code);
 }
@@ -127,7 +131,8 @@ try {
       if (a.json) print(true, { event: 'keys', keys }, '');
       else for (const k of keys) process.stdout.write(`${k.id}  ${k.role.padEnd(9)}  ${k.revokedAt ? 'revoked' : 'active '}  ${k.label ?? ''}\n`);
     }))
-    .command('revoke <id>', 'revoke a key (servers stop accepting it within 5 s)', (y2) => y2.options(dbOptions).positional('id', { type: 'string', demandOption: true }), (a) => withBackend(a.json, { db: a.db, useKek: false }, async (b) => {
+    .command('revoke <id>', 'revoke a key (servers stop accepting it within 5 s)', (y2) => y2.options({ ...dbOptions, yes: yesOption }).positional('id', { type: 'string', demandOption: true }), (a) => withBackend(a.json, { db: a.db, useKek: false }, async (b) => {
+      await confirmAction({ yes: a.yes, question: `Revoke API key ${a.id}? Whatever uses it stops working.`, consequence: `revoking API key ${a.id} is final` });
       await revokeApiKey(b.ctx, cliActor(), a.id);
       print(a.json, { event: 'key-revoked', id: a.id }, `revoked ${a.id}`);
     }))
@@ -158,7 +163,8 @@ try {
     }))
     .demandCommand(1))
   .command('kek', 'key-encryption key', (y) => y
-    .command('rotate', 're-encrypt every secret at rest under a new KEK', (y2) => y2.options(dbOptions), (a) => withBackend(a.json, { db: a.db, kekFile: a['kek-file'], createKek: false }, async (b) => {
+    .command('rotate', 're-encrypt every secret at rest under a new KEK', (y2) => y2.options({ ...dbOptions, yes: yesOption }), (a) => withBackend(a.json, { db: a.db, kekFile: a['kek-file'], createKek: false }, async (b) => {
+      await confirmAction({ yes: a.yes, question: `Rotate the KEK in ${b.kekFile}? Every seed is re-encrypted and the old key removed from the file (keep a backup of the file first).`, consequence: 'rotating the KEK rewrites every secret at rest' });
       // b.kekFile: the --kek-file given, or the default beside the database, resolved.
       const r = await rotateKek(b.ctx, b.kekFile, cliActor());
       print(a.json, { event: 'kek-rotated', ...r }, `KEK rotated to ${r.newKekId}: ${r.rewrapped} secrets re-encrypted, retired ${r.retired.join(', ')}`);

@@ -57,7 +57,7 @@ const pinCommand: CommandModule<object, UserPinArgs> = {
       'pin-file': { type: 'string', describe: 'file whose first line is the PIN (4 to 64 characters)' },
       clear: { type: 'boolean', default: false, describe: 'remove the PIN: the code alone works again' },
       db: { type: 'string', default: defaultDbSpec(), describe: 'sqlite:PATH or postgres://user@host/db (default: in the data directory, see serve --help)' },
-      'kek-file': { type: 'string', describe: 'KEK file (default: beside the SQLite file, or ./fobkit-backend.kek)' },
+      'kek-file': { type: 'string', describe: 'KEK file (default: beside the SQLite file, or in the data directory)' },
       json: { type: 'boolean', default: false, describe: 'one JSON object' },
     }) as unknown as Argv<UserPinArgs>,
   handler: async (a) => {

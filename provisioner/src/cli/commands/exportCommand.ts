@@ -62,6 +62,11 @@ export async function exportFromBackend(o: ExportFromBackendOptions): Promise<Ex
   if (o.format === 'pskc' && !o.protection && !o.insecurePlaintext) {
     throw new CliError('INVALID_ARGUMENT', 'a PSKC export needs --psk-file or --password-file (or --insecure-plaintext for a file that never leaves a protected system)', EXIT_USAGE);
   }
+  // A CSV or usersfile has no encryption of its own: writing seeds in the clear must be asked
+  // for, as for a plaintext PSKC (issue 17.10).
+  if (isPlaintextFormat(o.format) && !o.insecurePlaintext && !o.protection) {
+    throw new CliError('INVALID_ARGUMENT', `${o.format} carries the seeds in the clear (the format has no encryption): add --insecure-plaintext to confirm the file never leaves a protected system, or export PSKC with --psk-file or --password-file`, EXIT_USAGE);
+  }
   if (o.format !== 'pskc' && o.protection) throw new CliError('INVALID_ARGUMENT', `--psk-file/--password-file protect PSKC only; ${o.format} has no encryption of its own`, EXIT_USAGE);
   const client = new BackendClient({ baseUrl: o.url, apiKey: o.apiKey, timeoutMs: 30_000, ...(o.fetch ? { fetch: o.fetch } : {}) });
   const { privateKey, publicKey } = generateSealKeyPair();
@@ -154,7 +159,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
     output: { alias: 'o', type: 'string', demandOption: true, describe: 'the file to write (mode 0600)' },
     'psk-file': { type: 'string', describe: 'PSKC: encrypt with this pre-shared AES-128, -192 or -256 key (32, 48 or 64 hex digits)' },
     'password-file': { type: 'string', describe: 'PSKC: encrypt with a key derived (PBKDF2) from the first line of this file' },
-    'insecure-plaintext': { type: 'boolean', default: false, describe: 'PSKC: write the seeds unencrypted' },
+    'insecure-plaintext': { type: 'boolean', default: false, describe: 'write the seeds unencrypted: needed for a plaintext PSKC and for every CSV/usersfile format (they have no encryption)' },
     'assigned-only': { type: 'boolean', default: false, describe: 'leave out fobs not assigned to a user (Entra and pam_oath need one)' },
     manufacturer: { type: 'string', describe: 'manufacturer written into PSKC/Entra (default fobkit)' },
     force: { type: 'boolean', default: false, describe: 'replace an existing output file' },
