@@ -63,7 +63,7 @@ describe.each(kinds)('backend API on %s', (kind) => {
       ['POST', `/v1/tokens/${s}/enable`, {}, ['support', 'admin']],
       ['GET', '/v1/users/roles.user', undefined, ['support', 'admin']],
       ['POST', '/v1/users/roles.user/app', {}, ['admin']],
-      ['DELETE', '/v1/users/roles.user/app', undefined, ['admin']],
+      ['DELETE', '/v1/users/roles.user/app', undefined, ['support', 'admin']],
       ['GET', '/v1/audit', undefined, ['admin']],
       ['POST', '/v1/validate', { user: 'roles.user', code: '000000' }, ['validator']],
       ['POST', `/v1/tokens/${s}/assign`, { user: 'roles.user' }, ['support', 'admin']],

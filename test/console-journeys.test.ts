@@ -193,9 +193,10 @@ describe('helpdesk console in chromium', () => {
     const appSection = await page.getByRole('region', { name: 'Authenticator app' }).textContent();
     expect(appSection).toContain('Pixel 8');
     expect(appSection).toContain('active');
-    // Support sees the app device but may not revoke it (the API's rule: admins only).
-    expect(await page.getByRole('link', { name: 'Revoke app device…' }).count()).toBe(0);
-    expect((await page.request.get(`${consoleUrl}/users/li.wei/revoke-app`)).status()).toBe(403);
+    // Support may revoke a lost phone's app device (after a confirmation step); enrolling one is
+    // admin's (it issues a secret).
+    expect(await page.getByRole('link', { name: 'Revoke app device…' }).count()).toBe(1);
+    expect((await page.request.get(`${consoleUrl}/users/li.wei/revoke-app`)).status()).toBe(200);
     await screenshots(page, '07-user-locked');
     await expectNoSeed(page);
     await page.getByLabel('Reason').fill('identity checked by phone');

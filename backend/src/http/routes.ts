@@ -134,7 +134,7 @@ export function buildRoutes(openapi: () => unknown): Route[] {
     { method: 'DELETE', path: '/v1/users/{user}/pin', roles: SUPPORT, summary: "Clear the user's PIN: the code alone works again", handler: async (ctx, req) => ({
       body: await clearUserPin(ctx, req.actor, userParam(req)),
     }) },
-    { method: 'DELETE', path: '/v1/users/{user}/app', roles: ADMIN, summary: "Revoke the user's authenticator app", handler: async (ctx, req) => ({ body: await revokeApp(ctx, req.actor, userParam(req)) }) },
+    { method: 'DELETE', path: '/v1/users/{user}/app', roles: SUPPORT, summary: "Revoke the user's authenticator app", handler: async (ctx, req) => ({ body: await revokeApp(ctx, req.actor, userParam(req)) }) },
     { method: 'GET', path: '/v1/audit', roles: ADMIN, summary: 'Audit entries (query: after, limit, subject)', handler: async (ctx, req) => {
       const after = Number(req.query.get('after') ?? 0);
       const limit = Number(req.query.get('limit') ?? 100);

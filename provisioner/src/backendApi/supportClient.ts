@@ -83,7 +83,12 @@ export interface AppEnrolment {
   algorithm?: string;
   digits?: number;
   period?: number;
+  /** An earlier enrolment still waiting for its first code, which this one replaced. */
   revokedPrevious?: string | null;
+  /** 'pending' until the app's first code validates; then it replaces the active app (`replaces`). */
+  state?: 'pending' | 'active';
+  expiresAt?: number | null;
+  replaces?: string | null;
 }
 /** GET /v1/openapi.json's `info`, when it names a fobkit backend. */
 export interface BackendIdentity {

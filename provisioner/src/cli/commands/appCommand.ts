@@ -1,8 +1,9 @@
 /**
  * `fobkit app enrol USER` and `fobkit app show USER`: the authenticator-app factor (admin key
  * for enrol, support for show). Enrol prints the otpauth:// URI once (it carries the secret:
- * show it to the user as a QR code, never store it); enrolling revokes the user's previous
- * app, so when there is one it asks for confirmation on a terminal (`--yes` skips it).
+ * show it to the user as a QR code, never store it). The new app is pending until its first
+ * code validates, which revokes the user's previous app; since that ends the old phone's logins,
+ * replacing an app asks for confirmation on a terminal (`--yes` skips it).
  * Exit codes: 0 done, 1 no such user (show) or not confirmed, 2 usage, 3 the backend could not
  * be reached.
  */
@@ -34,15 +35,16 @@ const enrol: CommandModule<object, EnrolArgs> = {
       if (existing?.app) {
         await confirmAction({
           yes: false,
-          question: `${user} already has an app (${existing.app.label ?? existing.app.id}, enrolled ${formatTime(existing.app.createdAt)}). Replace it? The old one stops working.`,
-          consequence: `${user} already has an app: enrolling a new one revokes it`,
+          question: `${user} already has an app (${existing.app.label ?? existing.app.id}, enrolled ${formatTime(existing.app.createdAt)}). Replace it? The old one stops working once the new one's first code is accepted.`,
+          consequence: `${user} already has an app: the new one replaces it once its first code is accepted`,
         });
       }
     }
     const r = await withBackend(() => backend.enrolApp(user, a.label === undefined ? undefined : String(a.label)));
     if (a.json) printJson({ ok: true, user, ...r });
     else {
-      process.stdout.write(`${user}: app ${r.id} enrolled${r.revokedPrevious ? ` (replaces ${r.revokedPrevious}, now revoked)` : ''}\n`);
+      const until = r.expiresAt ? ` until ${formatTime(r.expiresAt)}` : '';
+      process.stdout.write(`${user}: app ${r.id} enrolled, pending${until}: its first accepted code makes it the user's app${r.replaces ? ` and revokes ${r.replaces}` : ''}\n`);
       process.stdout.write(`scan or type this into the authenticator app; it is shown once and holds the secret:\n${r.otpauthUri}\n`);
     }
   },
