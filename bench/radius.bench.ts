@@ -20,7 +20,7 @@ import { generateHotp, totpStep } from '@fobkit/protocol/otp';
 import { openBackend } from '../backend/src/openBackend.js';
 import { insertFixtureFobs, type FixtureFob } from '../backend/src/testing/fixtures.js';
 import { startBackendProcess } from '../test/provision-harness.js';
-import { freeUdpPort, radclientAttributes, radiusToolsMissing, startFreeradius, writeRadiusConfig } from '../test/radius-rig.js';
+import { freeUdpPort, radclientAttributes, radiusTool, radiusToolsMissing, startFreeradius, writeRadiusConfig } from '../test/radius-rig.js';
 
 const PER_ROUND = Number(process.env.BENCH_REQUESTS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -58,7 +58,7 @@ async function radiusRound(dir: string, port: number, fobs: readonly FixtureFob[
   writeFileSync(file, fobs.map((f) => radclientAttributes(f.user, codeNow(f))).join('\n'));
   const t0 = performance.now();
   const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn('radclient', ['-d', join(dir, 'raddb'), '-f', file, '-p', String(PARALLEL), '-s', '-q', '-t', '10', '-r', '1', `127.0.0.1:${port}`, 'auth', SECRET], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(radiusTool('radclient') ?? 'radclient', ['-d', join(dir, 'raddb'), '-f', file, '-p', String(PARALLEL), '-s', '-q', '-t', '10', '-r', '1', `127.0.0.1:${port}`, 'auth', SECRET], { stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     child.stdout.on('data', (d: Buffer) => (text += d.toString()));
     child.stderr.on('data', (d: Buffer) => (text += d.toString()));

@@ -13,9 +13,19 @@ import { join } from 'node:path';
 
 export const INTEGRATION_DIR = join(import.meta.dirname, '..', 'integrations', 'freeradius');
 
+/**
+ * The absolute path of a FreeRADIUS tool, or null. Debian puts `freeradius` in /usr/sbin, which
+ * is not on an ordinary user's PATH: the tests and the bench run as root and as a user alike.
+ */
+export function radiusTool(name: 'freeradius' | 'radclient'): string | null {
+  const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8', env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` } });
+  const path = r.status === 0 ? r.stdout.trim() : '';
+  return path === '' ? null : path;
+}
+
 /** Null when freeradius and radclient are installed, else what is missing (the reason to give). */
 export function radiusToolsMissing(): string | null {
-  const missing = ['freeradius', 'radclient'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+  const missing: string[] = (['freeradius', 'radclient'] as const).filter((t) => radiusTool(t) === null);
   if (spawnSync('sh', ['-c', 'test -e /usr/lib/freeradius/rlm_rest.so']).status !== 0) missing.push('freeradius-rest (rlm_rest.so)');
   return missing.length ? `missing ${missing.join(', ')} (apt-get install freeradius freeradius-utils freeradius-rest)` : null;
 }
@@ -121,7 +131,7 @@ export interface RunningRadius {
 
 /** `freeradius -f -d dir -l stdout`, resolved once it says it is ready. */
 export async function startFreeradius(dir: string, timeoutMs = 30_000): Promise<RunningRadius> {
-  const child = spawn('freeradius', ['-f', '-d', dir, '-l', 'stdout'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(radiusTool('freeradius') ?? 'freeradius', ['-f', '-d', dir, '-l', 'stdout'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`freeradius not ready after ${timeoutMs} ms:\n${out}`)), timeoutMs);
@@ -156,7 +166,7 @@ export type RadiusAnswer = 'accept' | 'reject' | 'no-reply';
 /** One Access-Request through radclient: the answer it received and verified, if any. */
 export function radclientAuth(o: { dir: string; port: number; secret: string; user: string; password: string; timeoutSeconds?: number }): Promise<RadiusAnswer> {
   return new Promise((resolve, reject) => {
-    const child = spawn('radclient', ['-d', o.dir, '-t', String(o.timeoutSeconds ?? 3), '-r', '1', `127.0.0.1:${o.port}`, 'auth', o.secret], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(radiusTool('radclient') ?? 'radclient', ['-d', o.dir, '-t', String(o.timeoutSeconds ?? 3), '-r', '1', `127.0.0.1:${o.port}`, 'auth', o.secret], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
