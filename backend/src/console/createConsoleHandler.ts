@@ -31,7 +31,6 @@ import { auditPage, type AuditRow } from './auditPage.js';
 import { operatorsPage } from './operatorsPage.js';
 import { errorPage } from './errorPage.js';
 import { confirmPage } from './confirmPage.js';
-import { readAppState } from './readAppState.js';
 import { readAuthLog } from './readAuthLog.js';
 import { CONSOLE_BASE, type Notice } from './renderPage.js';
 import { confirmSpecFor, DONE_MESSAGES, runTokenAction, runUserAction, tokenPageReply, TOKEN_ACTIONS, USER_ACTIONS, type TokenAction, type UserAction } from './consoleActions.js';
@@ -69,7 +68,7 @@ export function createConsoleHandler(ctx: BackendContext, options: ConsoleOption
   const userPageReply = async (session: ConsoleSession, user: string, notice?: Notice, status = 200): Promise<ConsoleReply> => {
     const view = await describeUser(ctx, user);
     const fob = view.fob ? await describeToken(ctx, view.fob.serial) : null;
-    return { status, html: userPage(session, { user: view, fob, app: await readAppState(ctx, user), authLog: await readAuthLog(ctx, user) }, notice) };
+    return { status, html: userPage(session, { user: view, fob, app: view.app, authLog: await readAuthLog(ctx, user) }, notice) };
   };
 
   const login = async (req: IncomingMessage): Promise<ConsoleReply> => {

@@ -4,11 +4,10 @@
  * about each. Never a seed: nothing here reads one.
  */
 import { html } from './html.js';
-import type { UserView } from '../service/users.js';
+import type { UserAppView, UserView } from '../service/users.js';
 import type { TokenView } from '../service/tokens.js';
 import { CONSOLE_BASE, csrfField, renderPage, type Notice } from './renderPage.js';
 import type { ConsoleSession } from './consoleSessions.js';
-import type { AppFactorView } from './readAppState.js';
 import type { AuthLogEntry } from './readAuthLog.js';
 import { formatDuration, formatTime } from './formatTime.js';
 import { stateBadge } from './badges.js';
@@ -16,7 +15,8 @@ import { stateBadge } from './badges.js';
 export interface UserPageData {
   user: UserView;
   fob: TokenView | null;
-  app: AppFactorView | null;
+  /** The active app, else the pending enrolment (describeUser's `app`). */
+  app: UserAppView | null;
   authLog: AuthLogEntry[];
 }
 
